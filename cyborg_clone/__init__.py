@@ -1,0 +1,1 @@
+"""cyborg_clone: accelerator management for OpenStack clouds."""

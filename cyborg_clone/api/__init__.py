@@ -1,0 +1,1 @@
+"""The REST API: a Pecan + WSME WSGI application."""

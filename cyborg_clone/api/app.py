@@ -1,0 +1,38 @@
+"""Builds the WSGI application: Pecan app wrapped in its middleware."""
+
+import pecan
+
+from cyborg_clone import policies
+from cyborg_clone.api import auth
+from cyborg_clone.api import errors
+from cyborg_clone.api import hooks
+from cyborg_clone.api import microversion
+from cyborg_clone.conductor import rpcapi as conductor_rpcapi
+
+
+def setup_app(conf, conductor_api=None):
+    """The API application for ``conf``.
+
+    Middleware, outermost first, and why in this order:
+
+    1. ErrorFormatMiddleware: sees every response, so errors made by any
+       layer below (including authentication's 401) share one wire format.
+    2. Authentication (keystonemiddleware or noauth): rejects or identifies
+       the caller before any work is done.
+    3. MicroversionMiddleware: picks the version (406 for a bad one) and
+       stamps the version headers on every versioned response.
+    4. Pecan with the WSME controllers.
+    """
+    if conductor_api is None:
+        conductor_api = conductor_rpcapi.ConductorAPI(conf)
+    enforcer = policies.get_enforcer(conf)
+    app = pecan.make_app(
+        'cyborg_clone.api.controllers.root.RootController',
+        hooks=[hooks.RequestStateHook(conf, enforcer, conductor_api)],
+        force_canonical=False,
+        guess_content_type_from_ext=False,
+        debug=False,
+    )
+    app = microversion.MicroversionMiddleware(app)
+    app = auth.wrap(app, conf)
+    return errors.ErrorFormatMiddleware(app)

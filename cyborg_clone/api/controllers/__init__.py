@@ -1,0 +1,1 @@
+"""Pecan controllers: HTTP parsing, authorisation, then a call."""

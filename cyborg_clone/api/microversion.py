@@ -1,0 +1,112 @@
+"""API microversions: the one list of versions and how a request picks one.
+
+Clients ask with ``OpenStack-API-Version: accelerator 2.N`` (``latest`` for
+the newest). No header means the oldest version, which is what Nova sends.
+"""
+
+import re
+
+import webob
+
+from cyborg_clone.api import errors
+
+SERVICE_TYPE = 'accelerator'
+HEADER = 'OpenStack-API-Version'
+ENVIRON_KEY = 'cyborg_clone.api_version'
+
+# One line per version; a test checks this list against the history doc.
+VERSIONS = [
+    '2.0',  # The v2 API as released in Ussuri.
+    '2.1',  # ARQ bind (PATCH) may set /project_id.
+    '2.2',  # GET /v2/device_profiles/{name_or_uuid} accepts a name.
+    '2.3',  # Devices carry "status" (enabled | maintaining).
+]
+
+_VERSION_RE = re.compile(r'^(\d+)\.(\d+)$')
+
+
+class Version(tuple):
+    """A (major, minor) pair that compares and prints like '2.3'."""
+
+    def __new__(cls, text):
+        match = _VERSION_RE.match(text)
+        if not match:
+            raise ValueError(text)
+        return super().__new__(cls, (int(match[1]), int(match[2])))
+
+    def __str__(self):
+        return '%d.%d' % self
+
+    def matches(self, minimum):
+        """True when this version is ``minimum`` ('2.N') or newer."""
+        return self >= Version(minimum)
+
+
+MIN_VERSION = Version(VERSIONS[0])
+MAX_VERSION = Version(VERSIONS[-1])
+
+
+def parse(header_value):
+    """The version a header value asks for; raise ValueError when bad."""
+    if header_value is None:
+        return MIN_VERSION
+    for item in header_value.split(','):
+        parts = item.strip().split()
+        if len(parts) == 2 and parts[0].lower() == SERVICE_TYPE:
+            requested = parts[1].strip()
+            if requested.lower() == 'latest':
+                return MAX_VERSION
+            version = Version(requested)
+            if not MIN_VERSION <= version <= MAX_VERSION:
+                raise ValueError(requested)
+            return version
+    # A header for other services only: this service's default applies.
+    return MIN_VERSION
+
+
+def is_versioned(path):
+    """Everything but the root version document is microversioned."""
+    return path.strip('/') != ''
+
+
+class MicroversionMiddleware:
+    """Chooses the request's version and stamps the version headers."""
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        if not is_versioned(environ.get('PATH_INFO', '')):
+            return self.application(environ, start_response)
+        raw = environ.get('HTTP_OPENSTACK_API_VERSION')
+        try:
+            version = parse(raw)
+        except ValueError:
+            version = None
+        if version is None:
+            error = webob.Response(
+                status=406, content_type='application/json', charset=None,
+                body=errors.error_body(406, (
+                    'Version %s is not supported by the API. Minimum is %s '
+                    'and maximum is %s.' % (raw, MIN_VERSION, MAX_VERSION)
+                )).encode())
+            return error(environ, self._start(start_response, None))
+        environ[ENVIRON_KEY] = version
+        return self.application(environ,
+                                self._start(start_response, version))
+
+    @staticmethod
+    def _start(start_response, version):
+        def _start_response(status, headers, exc_info=None):
+            headers = [h for h in headers if h[0].lower() not in (
+                'openstack-api-minimum-version',
+                'openstack-api-maximum-version', 'vary')]
+            headers.append(('OpenStack-API-Minimum-Version',
+                            str(MIN_VERSION)))
+            headers.append(('OpenStack-API-Maximum-Version',
+                            str(MAX_VERSION)))
+            headers.append(('Vary', HEADER))
+            if version is not None and int(status.split()[0]) < 400:
+                headers.append((HEADER, '%s %s' % (SERVICE_TYPE, version)))
+            return start_response(status, headers, exc_info)
+        return _start_response

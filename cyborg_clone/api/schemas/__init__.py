@@ -1,0 +1,1 @@
+"""JSON schemas for free-form request bodies."""

@@ -1,0 +1,51 @@
+"""Schema of a device profile create request."""
+
+# Placement's accelerator resource classes; anything else must be CUSTOM_.
+RESOURCE_KEY = r'^resources:(FPGA|PGPU|VGPU|CUSTOM_[A-Z0-9_]+)$'
+TRAIT_KEY = r'^trait:[A-Z][A-Z0-9_]*$'
+ACCEL_KEY = r'^accel:[a-z][a-z0-9_]*$'
+
+group = {
+    'type': 'object',
+    'x-messages': {
+        'type': 'each group must be an object',
+        'not': 'each group must ask for at least one resources:<class>',
+        'additionalProperties': 'group keys must be resources:<FPGA, PGPU, '
+                                'VGPU or CUSTOM_*>, trait:<TRAIT> or '
+                                'accel:<key>',
+    },
+    'patternProperties': {
+        RESOURCE_KEY: {
+            'type': 'string', 'pattern': '^[1-9][0-9]{0,2}$',
+            'description': 'a resource amount is an integer from 1 to 999 '
+                           'given as a string'},
+        TRAIT_KEY: {
+            'enum': ['required', 'forbidden'],
+            'description': 'a trait is "required" or "forbidden"'},
+        ACCEL_KEY: {'type': 'string', 'maxLength': 255},
+    },
+    'additionalProperties': False,
+    # At least one key must ask for a resource, or the group makes no ARQ.
+    'not': {'propertyNames': {'not': {'pattern': '^resources:'}}},
+}
+
+profile = {
+    'type': 'object',
+    'properties': {
+        'name': {'type': 'string', 'pattern': '^[A-Za-z0-9_-]{1,255}$',
+                 'description': 'name must be 1 to 255 characters of '
+                                'letters, digits, "_" and "-"'},
+        'description': {'type': ['string', 'null'], 'maxLength': 255},
+        'uuid': {'type': 'string', 'format': 'uuid'},
+        'groups': {'type': 'array', 'minItems': 1, 'maxItems': 64,
+                   'items': group,
+                   'description': 'groups must be a non-empty list of '
+                                  'objects'},
+    },
+    'required': ['name', 'groups'],
+    'x-messages': {'type': 'a device profile must be a JSON object'},
+    'additionalProperties': False,
+}
+
+# Clients (openstacksdk among them) send a list holding one profile.
+profile_list = {'type': 'array', 'minItems': 1, 'maxItems': 1}

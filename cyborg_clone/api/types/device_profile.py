@@ -1,0 +1,29 @@
+"""WSME types of device profiles."""
+
+from cyborg_clone.api import links
+from cyborg_clone.api.types import base
+
+
+class DeviceProfile(base.APIBase):
+    uuid = base.text
+    name = base.text
+    description = base.text
+    groups = [base.StringDict]
+
+    @classmethod
+    def convert(cls, request, obj):
+        return cls.build(obj, ('uuid', 'name', 'description', 'groups'),
+                         links.make(request, 'device_profiles', obj.uuid))
+
+
+class DeviceProfileCollection(base.Collection):
+    device_profiles = [DeviceProfile]
+
+    @classmethod
+    def convert(cls, request, objs):
+        return cls(device_profiles=[DeviceProfile.convert(request, o)
+                                    for o in objs])
+
+
+class DeviceProfileEnvelope(base.Envelope):
+    device_profile = DeviceProfile

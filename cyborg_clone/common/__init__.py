@@ -1,0 +1,1 @@
+"""Pieces every process shares: exceptions, request context, RPC."""

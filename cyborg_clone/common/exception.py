@@ -1,0 +1,93 @@
+"""Exceptions that carry their HTTP status.
+
+The API turns any of these into the ``{"error_message": ...}`` body with
+``code`` as the status; ``message`` is a template filled from keyword
+arguments so every raise names the thing that is wrong.
+"""
+
+
+class CyborgCloneException(Exception):
+    message = 'An unknown error occurred.'
+    code = 500
+
+    def __init__(self, message=None, **kwargs):
+        if message is None:
+            message = self.message % kwargs if kwargs else self.message
+        self.kwargs = kwargs
+        super().__init__(message)
+
+    @property
+    def faultstring(self):
+        return str(self)
+
+
+class Invalid(CyborgCloneException):
+    message = 'Invalid request: %(reason)s'
+    code = 400
+
+
+class InvalidUUID(Invalid):
+    message = '%(value)s is not a valid UUID.'
+
+
+class PatchError(Invalid):
+    message = 'Invalid patch: %(reason)s'
+
+
+class Forbidden(CyborgCloneException):
+    message = 'Policy does not allow %(action)s to be performed.'
+    code = 403
+
+
+class NotFound(CyborgCloneException):
+    message = 'Resource could not be found.'
+    code = 404
+
+
+class NotAcceptable(CyborgCloneException):
+    message = 'Request not acceptable: %(reason)s'
+    code = 406
+
+
+class Conflict(CyborgCloneException):
+    message = 'Conflict: %(reason)s'
+    code = 409
+
+
+class Locked(CyborgCloneException):
+    message = '%(reason)s'
+    code = 423
+
+
+class DeviceProfileNotFound(NotFound):
+    message = 'Device profile %(ident)s could not be found.'
+
+
+class ARQNotFound(NotFound):
+    message = 'Accelerator request %(uuid)s could not be found.'
+
+
+class DeviceNotFound(NotFound):
+    message = 'Device %(uuid)s could not be found.'
+
+
+class DeployableNotFound(NotFound):
+    message = 'Deployable %(ident)s could not be found.'
+
+
+class AttributeNotFound(NotFound):
+    message = 'Attribute %(uuid)s could not be found.'
+
+
+class ARQBadState(Conflict):
+    message = ('Accelerator request %(uuid)s is in state %(state)s; '
+               '%(action)s needs one of: %(expected)s.')
+
+
+class ServiceUnavailable(CyborgCloneException):
+    message = 'Service unavailable: %(reason)s'
+    code = 503
+
+
+class DriverError(CyborgCloneException):
+    message = 'Driver %(driver)s failed: %(reason)s'

@@ -1,0 +1,48 @@
+"""oslo.messaging plumbing: one transport per process, servers, clients.
+
+The transport URL comes from ``[DEFAULT]transport_url``; the all-in-one uses
+oslo.messaging's in-process ``fake://`` transport. Request contexts travel
+with every message through ``ContextSerializer``.
+"""
+
+import oslo_messaging as messaging
+
+from cyborg_clone.common import context as cc_context
+
+_TRANSPORTS = {}
+
+
+def get_transport(conf):
+    """The RPC transport for ``conf``, created once per process."""
+    key = id(conf)
+    if key not in _TRANSPORTS:
+        _TRANSPORTS[key] = messaging.get_rpc_transport(conf)
+    return _TRANSPORTS[key]
+
+
+def cleanup():
+    for transport in _TRANSPORTS.values():
+        transport.cleanup()
+    _TRANSPORTS.clear()
+
+
+class ContextSerializer(messaging.NoOpSerializer):
+    def serialize_context(self, ctxt):
+        return ctxt.to_dict()
+
+    def deserialize_context(self, ctxt):
+        return cc_context.RequestContext.from_dict(ctxt)
+
+
+def get_client(conf, topic, server=None, timeout=None):
+    target = messaging.Target(topic=topic, server=server)
+    return messaging.get_rpc_client(
+        get_transport(conf), target, serializer=ContextSerializer(),
+        timeout=timeout)
+
+
+def get_server(conf, topic, server, endpoints):
+    target = messaging.Target(topic=topic, server=server)
+    return messaging.get_rpc_server(
+        get_transport(conf), target, endpoints, executor='threading',
+        serializer=ContextSerializer())

@@ -1,0 +1,1 @@
+"""The conductor: owns workflows (binding, device sync) and their writes."""

@@ -1,0 +1,28 @@
+"""Configuration: every option group is registered through register_opts().
+
+Only ``cyborg_clone.cmd`` touches the process-wide ``cfg.CONF``; everything
+else receives the ``ConfigOpts`` it should read, so tests can build their own.
+"""
+
+from cyborg_clone.conf import agent
+from cyborg_clone.conf import api
+from cyborg_clone.conf import conductor
+from cyborg_clone.conf import database
+from cyborg_clone.conf import default
+from cyborg_clone.conf import nova
+
+_MODULES = (default, api, database, conductor, agent, nova)
+
+
+def register_opts(conf):
+    """Register every option group of the service on ``conf``."""
+    for module in _MODULES:
+        module.register_opts(conf)
+
+
+def list_opts():
+    """Options for oslo-config-generator, as (group, [opts]) pairs."""
+    result = []
+    for module in _MODULES:
+        result.extend(module.list_opts())
+    return result

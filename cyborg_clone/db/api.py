@@ -1,0 +1,136 @@
+"""Engines, sessions and the reader/writer transactions objects run in.
+
+``configure(conf)`` is called once per process by ``cmd``. Objects then use::
+
+    with db_api.reader() as session: ...   # read-only work
+    with db_api.writer() as session: ...   # commits on success
+
+SQLite (the embedded default) is opened in WAL mode with a busy timeout so
+several local processes can share the file, with foreign keys enforced, and
+writer transactions start with ``BEGIN IMMEDIATE``: a deferred transaction
+that reads first and writes later can fail at once with SQLITE_BUSY when
+another writer got in between, and the busy timeout cannot save it.
+"""
+
+import contextlib
+import os
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy import orm
+
+_facade = None
+
+
+class _Facade:
+    def __init__(self, url, debug=False, busy_timeout_ms=30000):
+        self.url = sa.engine.make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == 'sqlite'
+        if self.is_sqlite:
+            self.writer_engine = self._sqlite_engine(
+                'BEGIN IMMEDIATE', debug, busy_timeout_ms)
+            self.reader_engine = self._sqlite_engine(
+                'BEGIN', debug, busy_timeout_ms)
+        else:
+            self.writer_engine = sa.create_engine(
+                self.url, echo=debug, pool_pre_ping=True)
+            self.reader_engine = self.writer_engine
+        self._writer = orm.sessionmaker(self.writer_engine,
+                                        expire_on_commit=False)
+        self._reader = orm.sessionmaker(self.reader_engine,
+                                        expire_on_commit=False)
+
+    def _sqlite_engine(self, begin, debug, busy_timeout_ms):
+        engine = sa.create_engine(
+            self.url, echo=debug,
+            connect_args={'check_same_thread': False,
+                          'timeout': busy_timeout_ms / 1000.0})
+
+        @event.listens_for(engine, 'connect')
+        def _on_connect(dbapi_conn, _record):
+            # Take transaction control away from pysqlite; 'begin' below
+            # issues the BEGIN we want.
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            if self.url.database not in (None, '', ':memory:'):
+                cursor.execute('PRAGMA journal_mode=WAL')
+            cursor.execute('PRAGMA foreign_keys=ON')
+            cursor.execute('PRAGMA busy_timeout=%d' % busy_timeout_ms)
+            cursor.close()
+
+        @event.listens_for(engine, 'begin')
+        def _on_begin(conn):
+            conn.exec_driver_sql(begin)
+
+        return engine
+
+    def dispose(self):
+        self.writer_engine.dispose()
+        if self.reader_engine is not self.writer_engine:
+            self.reader_engine.dispose()
+
+
+def database_url(conf):
+    """The configured database URL, or the embedded SQLite file."""
+    if conf.database.connection:
+        return conf.database.connection
+    return 'sqlite:///' + os.path.join(conf.state_path, 'cyborg_clone.sqlite')
+
+
+def configure(conf):
+    """Create this process's engines from ``conf`` (idempotent per URL)."""
+    global _facade
+    url = database_url(conf)
+    if _facade is not None and str(_facade.url) == str(
+            sa.engine.make_url(url)):
+        return
+    if _facade is not None:
+        _facade.dispose()
+    if url.startswith('sqlite:///'):
+        os.makedirs(os.path.dirname(os.path.abspath(url[10:])) or '.',
+                    exist_ok=True)
+    _facade = _Facade(url, debug=conf.database.connection_debug,
+                      busy_timeout_ms=conf.database.sqlite_busy_timeout)
+
+
+def reset():
+    """Forget the engines (tests switch databases between cases)."""
+    global _facade
+    if _facade is not None:
+        _facade.dispose()
+    _facade = None
+
+
+def _get():
+    if _facade is None:
+        raise RuntimeError('database not configured: call '
+                           'cyborg_clone.db.api.configure(conf) first')
+    return _facade
+
+
+def engines():
+    """Every engine in use (one, or SQLite's reader and writer)."""
+    facade = _get()
+    if facade.reader_engine is facade.writer_engine:
+        return [facade.writer_engine]
+    return [facade.writer_engine, facade.reader_engine]
+
+
+def writer_engine():
+    return _get().writer_engine
+
+
+@contextlib.contextmanager
+def reader():
+    """A session in a transaction meant for reads only."""
+    with _get()._reader() as session:
+        with session.begin():
+            yield session
+
+
+@contextlib.contextmanager
+def writer():
+    """A session in a transaction committed when the block succeeds."""
+    with _get()._writer() as session:
+        with session.begin():
+            yield session

@@ -1,0 +1,182 @@
+"""SQLAlchemy models: the database schema, one class per table.
+
+Integrity rules live here as constraints so they hold whatever process
+writes: unique names and uuids, and foreign keys that refuse to orphan rows
+(an ARQ keeps its device profile, an attach handle can be held by at most one
+ARQ).
+"""
+
+import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+
+def _utcnow():
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+# Deterministic constraint names keep migrations identical on every backend.
+_NAMING = {
+    'ix': 'ix_%(table_name)s_%(column_0_N_name)s',
+    'uq': 'uq_%(table_name)s_%(column_0_N_name)s',
+    'fk': 'fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s',
+    'pk': 'pk_%(table_name)s',
+}
+
+
+class Base(orm.DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=_NAMING)
+
+
+class TimestampMixin:
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
+        sa.DateTime, default=_utcnow, nullable=False)
+    updated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        sa.DateTime, onupdate=_utcnow)
+
+
+class Device(TimestampMixin, Base):
+    """A physical card on a compute host."""
+
+    __tablename__ = 'devices'
+    __table_args__ = (sa.Index('ix_devices_hostname', 'hostname'),)
+
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    uuid = orm.mapped_column(sa.String(36), nullable=False, unique=True)
+    type = orm.mapped_column(sa.String(30), nullable=False)
+    vendor = orm.mapped_column(sa.String(255), nullable=False)
+    model = orm.mapped_column(sa.String(255), nullable=False)
+    std_board_info = orm.mapped_column(sa.Text)
+    vendor_board_info = orm.mapped_column(sa.Text)
+    hostname = orm.mapped_column(sa.String(255), nullable=False)
+    driver_name = orm.mapped_column(sa.String(100))
+    status = orm.mapped_column(sa.String(20), nullable=False,
+                               default='enabled')
+
+
+class ControlpathId(TimestampMixin, Base):
+    """How the host reaches a device (for PCI cards: its management BDF)."""
+
+    __tablename__ = 'controlpath_ids'
+    __table_args__ = (sa.UniqueConstraint('device_id', 'cpid_info'),)
+
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    uuid = orm.mapped_column(sa.String(36), nullable=False, unique=True)
+    device_id = orm.mapped_column(
+        sa.ForeignKey('devices.id', ondelete='CASCADE'), nullable=False)
+    cpid_type = orm.mapped_column(sa.String(30), nullable=False)
+    cpid_info = orm.mapped_column(sa.String(255), nullable=False)
+
+
+class Deployable(TimestampMixin, Base):
+    """A logical unit of a card that accelerators are carved from."""
+
+    __tablename__ = 'deployables'
+
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    uuid = orm.mapped_column(sa.String(36), nullable=False, unique=True)
+    parent_id = orm.mapped_column(
+        sa.ForeignKey('deployables.id', ondelete='CASCADE'))
+    root_id = orm.mapped_column(
+        sa.ForeignKey('deployables.id', ondelete='CASCADE'))
+    name = orm.mapped_column(sa.String(255), nullable=False, unique=True)
+    num_accelerators = orm.mapped_column(sa.Integer, nullable=False)
+    device_id = orm.mapped_column(
+        sa.ForeignKey('devices.id', ondelete='CASCADE'), nullable=False,
+        index=True)
+    driver_name = orm.mapped_column(sa.String(100))
+    bitstream_id = orm.mapped_column(sa.String(64))
+    rp_uuid = orm.mapped_column(sa.String(36), unique=True)
+
+
+class Attribute(TimestampMixin, Base):
+    """A key/value fact about a deployable (resource class, traits...)."""
+
+    __tablename__ = 'attributes'
+    __table_args__ = (sa.UniqueConstraint('deployable_id', 'key'),)
+
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    uuid = orm.mapped_column(sa.String(36), nullable=False, unique=True)
+    deployable_id = orm.mapped_column(
+        sa.ForeignKey('deployables.id', ondelete='CASCADE'), nullable=False)
+    key = orm.mapped_column(sa.String(255), nullable=False)
+    value = orm.mapped_column(sa.String(255), nullable=False)
+
+
+class AttachHandle(TimestampMixin, Base):
+    """One assignable accelerator: what Nova attaches to an instance."""
+
+    __tablename__ = 'attach_handles'
+    __table_args__ = (
+        sa.UniqueConstraint('deployable_id', 'attach_info'),
+        sa.Index('ix_attach_handles_deployable_id_in_use',
+                 'deployable_id', 'in_use'),
+    )
+
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    uuid = orm.mapped_column(sa.String(36), nullable=False, unique=True)
+    deployable_id = orm.mapped_column(
+        sa.ForeignKey('deployables.id', ondelete='CASCADE'), nullable=False)
+    cpid_id = orm.mapped_column(
+        sa.ForeignKey('controlpath_ids.id', ondelete='CASCADE'),
+        nullable=False)
+    attach_type = orm.mapped_column(sa.String(30), nullable=False)
+    attach_info = orm.mapped_column(sa.String(255), nullable=False)
+    in_use = orm.mapped_column(sa.Boolean, nullable=False, default=False)
+
+
+class DeviceProfile(TimestampMixin, Base):
+    """A named set of accelerator requirements, like a flavor."""
+
+    __tablename__ = 'device_profiles'
+
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    uuid = orm.mapped_column(sa.String(36), nullable=False, unique=True)
+    name = orm.mapped_column(sa.String(255), nullable=False, unique=True)
+    description = orm.mapped_column(sa.String(255))
+    # The groups as submitted, a JSON list of string->string objects.
+    profile_json = orm.mapped_column(sa.Text, nullable=False)
+
+
+class AcceleratorRequest(TimestampMixin, Base):
+    """An ARQ: a request for one accelerator for one instance."""
+
+    __tablename__ = 'accelerator_requests'
+    __table_args__ = (
+        sa.Index('ix_accelerator_requests_instance_uuid', 'instance_uuid'),
+        sa.Index('ix_accelerator_requests_project_id', 'project_id'),
+        sa.Index('ix_accelerator_requests_state', 'state'),
+    )
+
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    uuid = orm.mapped_column(sa.String(36), nullable=False, unique=True)
+    state = orm.mapped_column(sa.String(20), nullable=False)
+    # RESTRICT: a profile that ARQs use cannot be deleted under them.
+    device_profile_id = orm.mapped_column(
+        sa.ForeignKey('device_profiles.id', ondelete='RESTRICT'),
+        nullable=False, index=True)
+    device_profile_group_id = orm.mapped_column(sa.Integer, nullable=False)
+    project_id = orm.mapped_column(sa.String(255))
+    hostname = orm.mapped_column(sa.String(255))
+    device_rp_uuid = orm.mapped_column(sa.String(36))
+    instance_uuid = orm.mapped_column(sa.String(36))
+    deployable_id = orm.mapped_column(
+        sa.ForeignKey('deployables.id', ondelete='SET NULL'))
+    # UNIQUE: the database itself refuses two ARQs on one handle.
+    attach_handle_id = orm.mapped_column(
+        sa.ForeignKey('attach_handles.id', ondelete='SET NULL'),
+        unique=True)
+    bind_started_at = orm.mapped_column(sa.DateTime)
+    bind_failure = orm.mapped_column(sa.String(255))
+
+
+class HostReport(Base):
+    """The fingerprint of each host's last applied discovery report."""
+
+    __tablename__ = 'host_reports'
+
+    hostname = orm.mapped_column(sa.String(255), primary_key=True)
+    fingerprint = orm.mapped_column(sa.String(64), nullable=False)
+    reported_at = orm.mapped_column(sa.DateTime, nullable=False,
+                                    default=_utcnow, onupdate=_utcnow)

@@ -1,0 +1,47 @@
+"""Policy rules for accelerator requests (owned by a project)."""
+
+from oslo_policy import policy
+
+from cyborg_clone.policies import base
+
+PREFIX = 'cyborg:arq:%s'
+PATH = '/v2/accelerator_requests'
+_OWNER_OR_SERVICE = ' or '.join(
+    (base.PROJECT_READER_OR_ADMIN, base.SERVICE))
+_WRITER_OR_SERVICE = ' or '.join(
+    (base.PROJECT_MEMBER_OR_ADMIN, base.SERVICE))
+
+rules = [
+    policy.DocumentedRuleDefault(
+        PREFIX % 'get_all', _OWNER_OR_SERVICE,
+        'List accelerator requests. Callers that are neither admin nor '
+        'service only see their own project\'s ARQs.',
+        [{'path': PATH, 'method': 'GET'}]),
+    policy.DocumentedRuleDefault(
+        PREFIX % 'get_one', _OWNER_OR_SERVICE, 'Show an accelerator request.',
+        [{'path': PATH + '/{accelerator_request_uuid}', 'method': 'GET'}]),
+    policy.DocumentedRuleDefault(
+        PREFIX % 'create', base.PROJECT_MEMBER_OR_ADMIN,
+        'Create accelerator requests from a device profile.',
+        [{'path': PATH, 'method': 'POST'}]),
+    policy.DocumentedRuleDefault(
+        PREFIX % 'update', base.SERVICE,
+        'Bind or unbind accelerator requests (Nova, with a service token).',
+        [{'path': PATH, 'method': 'PATCH'},
+         {'path': PATH + '/{accelerator_request_uuid}', 'method': 'PATCH'}]),
+    policy.DocumentedRuleDefault(
+        PREFIX % 'delete', _WRITER_OR_SERVICE,
+        'Delete accelerator requests by uuid.',
+        [{'path': PATH + '?arqs={uuids}', 'method': 'DELETE'},
+         {'path': PATH + '/{accelerator_request_uuid}',
+          'method': 'DELETE'}]),
+    policy.DocumentedRuleDefault(
+        PREFIX % 'delete_by_instance', base.SERVICE,
+        'Delete every accelerator request of an instance (Nova, with a '
+        'service token).',
+        [{'path': PATH + '?instance={instance_uuid}', 'method': 'DELETE'}]),
+]
+
+
+def list_rules():
+    return rules

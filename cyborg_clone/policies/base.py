@@ -1,0 +1,45 @@
+"""Base rules the resource rules are built from.
+
+The policy target is always the resource's own project, so ``project_id``
+checks compare the caller with the owner of what is touched (upstream Cyborg
+compares the caller with itself).
+"""
+
+from oslo_policy import policy
+
+ADMIN = 'rule:admin_api'
+SERVICE = 'rule:service_api'
+PROJECT_READER = 'rule:project_reader'
+PROJECT_MEMBER = 'rule:project_member'
+PROJECT_MANAGER = 'rule:project_manager'
+PROJECT_READER_OR_ADMIN = 'rule:project_reader_or_admin'
+PROJECT_MEMBER_OR_ADMIN = 'rule:project_member_or_admin'
+# Any authenticated role may read device profiles: they are like flavors.
+ANY_READER = 'role:reader or role:member or role:manager or rule:admin_api'
+HARDWARE_READER = 'rule:admin_api or role:manager'
+
+rules = [
+    policy.RuleDefault('admin_api', 'role:admin',
+                       description='Cloud administrator.'),
+    policy.RuleDefault('service_api',
+                       'role:service or service_roles:service',
+                       description='An OpenStack service (Nova) acting with '
+                                   'a service token.'),
+    policy.RuleDefault('project_reader',
+                       'role:reader and project_id:%(project_id)s',
+                       description='Reader of the target\'s project.'),
+    policy.RuleDefault('project_member',
+                       'role:member and project_id:%(project_id)s',
+                       description='Member of the target\'s project.'),
+    policy.RuleDefault('project_manager',
+                       'role:manager and project_id:%(project_id)s',
+                       description='Manager of the target\'s project.'),
+    policy.RuleDefault('project_reader_or_admin',
+                       'rule:project_reader or rule:admin_api'),
+    policy.RuleDefault('project_member_or_admin',
+                       'rule:project_member or rule:admin_api'),
+]
+
+
+def list_rules():
+    return rules

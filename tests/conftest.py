@@ -1,0 +1,158 @@
+"""Fixtures shared by every test: a fresh config, a migrated database and
+the API app, all in-process."""
+
+import json
+import shutil
+
+from oslo_config import cfg
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+import webtest
+
+from cyborg_clone import conf as cc_conf
+from cyborg_clone.api import app as api_app
+from cyborg_clone.db import api as db_api
+from cyborg_clone.db import migration
+
+
+def make_conf(state_path, **overrides):
+    """A ConfigOpts like a service's, with test-friendly defaults."""
+    conf = cfg.ConfigOpts()
+    cc_conf.register_opts(conf)
+    conf([], project='cyborg_clone', default_config_files=[])
+    conf.set_override('state_path', str(state_path))
+    conf.set_override('auth_strategy', 'noauth', group='api')
+    conf.set_override('host', 'testhost')
+    for (group, name), value in overrides.items():
+        conf.set_override(name, value, group=group)
+    return conf
+
+
+@pytest.fixture(scope='session')
+def migrated_template(tmp_path_factory):
+    """An SQLite file migrated to head once; each test gets a copy."""
+    path = tmp_path_factory.mktemp('template')
+    conf = make_conf(path)
+    migration.upgrade(conf)
+    db_api.reset()
+    return path / 'cyborg_clone.sqlite'
+
+
+@pytest.fixture
+def conf(tmp_path, migrated_template):
+    shutil.copy(migrated_template, tmp_path / 'cyborg_clone.sqlite')
+    conf = make_conf(tmp_path)
+    db_api.configure(conf)
+    yield conf
+    db_api.reset()
+
+
+class StatementCounter:
+    """Counts SQL statements sent on every engine while active."""
+
+    def __init__(self):
+        self.statements = []
+
+    def __call__(self, conn, cursor, statement, *args):
+        if not statement.startswith(('BEGIN', 'PRAGMA')):
+            self.statements.append(statement)
+
+    @property
+    def count(self):
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_statements(conf):
+    """Call it to start counting; returns the counter."""
+    listening = []
+
+    def start():
+        counter = StatementCounter()
+        for engine in db_api.engines():
+            event.listen(engine, 'before_cursor_execute', counter)
+            listening.append((engine, counter))
+        return counter
+    yield start
+    for engine, counter in listening:
+        event.remove(engine, 'before_cursor_execute', counter)
+
+
+class FakeConductor:
+    """Records casts; tests that need the real conductor use RPC."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __getattr__(self, name):
+        def record(context, **kwargs):
+            self.calls.append((name, kwargs))
+        return record
+
+
+class Api:
+    """A thin HTTP client around the in-process app."""
+
+    def __init__(self, app):
+        self.app = app
+        self.headers = {}
+
+    def request(self, method, path, body=None, status=None, headers=None,
+                version=None, raw=None):
+        all_headers = dict(self.headers)
+        all_headers.update(headers or {})
+        if version is not None:
+            all_headers['OpenStack-API-Version'] = 'accelerator %s' % version
+        kwargs = {'headers': all_headers, 'expect_errors': True}
+        if raw is not None:
+            kwargs['params'] = raw
+            all_headers.setdefault('Content-Type', 'application/json')
+        elif body is not None:
+            kwargs['params'] = json.dumps(body)
+            all_headers['Content-Type'] = 'application/json'
+        response = getattr(self.app, method.lower())(path, **kwargs)
+        if status is not None:
+            assert response.status_int == status, (
+                response.status, response.text)
+        return response
+
+    def get(self, path, **kw):
+        return self.request('GET', path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request('POST', path, body=body, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.request('PATCH', path, body=body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request('DELETE', path, **kw)
+
+
+def error_of(response):
+    """The faultstring of an error response, checking the wire format."""
+    assert response.content_type == 'application/json'
+    fault = json.loads(response.json['error_message'])
+    assert set(fault) == {'faultcode', 'faultstring', 'debuginfo'}
+    assert fault['faultcode'] == ('Client' if response.status_int < 500
+                                  else 'Server')
+    return fault['faultstring']
+
+
+@pytest.fixture
+def conductor():
+    return FakeConductor()
+
+
+@pytest.fixture
+def api(conf, conductor):
+    return Api(webtest.TestApp(api_app.setup_app(conf,
+                                                 conductor_api=conductor)))
+
+
+def row_count(table):
+    with db_api.reader() as session:
+        return session.execute(
+            sa.select(sa.func.count()).select_from(sa.table(table))
+        ).scalar_one()
