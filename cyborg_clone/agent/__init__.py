@@ -1,0 +1,1 @@
+"""The agent: one per compute host; discovers and programs its cards."""

@@ -1,0 +1,26 @@
+"""Client side of the agent's RPC API, used by the conductor."""
+
+from cyborg_clone.common import rpc
+
+# 1.0: program.
+RPC_API_VERSION = '1.0'
+
+
+class AgentAPI:
+    def __init__(self, conf):
+        self.conf = conf
+        self._client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = rpc.get_client(self.conf, self.conf.agent.topic)
+        return self._client
+
+    def program(self, context, hostname, deployable_name, image_id,
+                timeout=None):
+        """Ask ``hostname``'s agent to load ``image_id`` onto a deployable
+        and wait; returns the deployable's new bitstream/function id."""
+        cctxt = self.client.prepare(server=hostname, timeout=timeout)
+        return cctxt.call(context, 'program',
+                          deployable_name=deployable_name, image_id=image_id)

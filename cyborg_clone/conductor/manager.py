@@ -1,0 +1,31 @@
+"""The conductor's RPC endpoint: thin; each workflow has its own module."""
+
+import oslo_messaging as messaging
+
+from cyborg_clone.agent import rpcapi as agent_rpcapi
+from cyborg_clone.conductor import arq_binding
+from cyborg_clone.conductor import deployable_programming
+from cyborg_clone.conductor import device_sync
+from cyborg_clone.conductor import rpcapi
+
+
+class ConductorManager:
+    target = messaging.Target(version=rpcapi.RPC_API_VERSION)
+
+    def __init__(self, conf, agent_api=None):
+        self.conf = conf
+        self.agent_api = agent_api or agent_rpcapi.AgentAPI(conf)
+
+    def bind_arqs(self, context, arq_uuids):
+        arq_binding.bind_arqs(self.conf, context, arq_uuids)
+
+    def report_data(self, context, hostname, report):
+        device_sync.apply_report(context, hostname, report)
+
+    def program_deployable(self, context, deployable_uuid, image_id):
+        return deployable_programming.program(
+            self.conf, context, self.agent_api, deployable_uuid, image_id)
+
+    def periodic_tasks(self, context):
+        """Housekeeping run every [conductor]periodic_interval."""
+        arq_binding.fail_stuck_binds(self.conf, context)

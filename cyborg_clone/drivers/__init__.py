@@ -1,0 +1,1 @@
+"""Accelerator drivers: discover cards under a sysfs root, program them."""
