@@ -8,6 +8,7 @@ with every message through ``ContextSerializer``.
 import oslo_messaging as messaging
 
 from cyborg_clone.common import context as cc_context
+from cyborg_clone.common import exception
 
 _TRANSPORTS = {}
 
@@ -16,7 +17,10 @@ def get_transport(conf):
     """The RPC transport for ``conf``, created once per process."""
     key = id(conf)
     if key not in _TRANSPORTS:
-        _TRANSPORTS[key] = messaging.get_rpc_transport(conf)
+        # Our exceptions cross RPC as themselves (keeping their HTTP code)
+        # instead of a generic RemoteError.
+        _TRANSPORTS[key] = messaging.get_rpc_transport(
+            conf, allowed_remote_exmods=[exception.__name__])
     return _TRANSPORTS[key]
 
 
