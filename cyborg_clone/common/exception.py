@@ -18,7 +18,9 @@ class CyborgCloneException(Exception):
 
     @property
     def faultstring(self):
-        return str(self)
+        # Not str(self): an exception rebuilt from an RPC reply prints the
+        # remote traceback as well, which clients must never see.
+        return self.args[0]
 
 
 class Invalid(CyborgCloneException):

@@ -14,6 +14,9 @@ opts = [
     cfg.IntOpt('periodic_interval', default=60, min=1,
                help='Seconds between the conductor\'s housekeeping runs '
                     '(stuck binds).'),
+    cfg.IntOpt('program_timeout', default=300, min=1,
+               help='Seconds a conductor waits for an agent to program a '
+                    'deployable (vendor tools can take minutes).'),
 ]
 
 

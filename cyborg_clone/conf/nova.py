@@ -13,6 +13,9 @@ GROUP = 'nova'
 _own_opts = [
     cfg.IntOpt('event_retries', default=3, min=0,
                help='How often a failed event delivery is retried.'),
+    cfg.FloatOpt('event_retry_delay', default=1.0, min=0,
+                 help='Seconds before the first retry of an event '
+                      'delivery; each further retry waits twice as long.'),
 ]
 
 

@@ -4,13 +4,22 @@ import pecan
 from pecan import rest
 
 from cyborg_clone.api.controllers import versions
+from cyborg_clone.api.controllers.v2 import arqs
+from cyborg_clone.api.controllers.v2 import attributes
+from cyborg_clone.api.controllers.v2 import deployables
 from cyborg_clone.api.controllers.v2 import device_profiles
+from cyborg_clone.api.controllers.v2 import devices
 
 
 class V2Controller(rest.RestController):
-    RESOURCES = ('device_profiles',)
+    RESOURCES = ('device_profiles', 'accelerator_requests', 'devices',
+                 'deployables', 'attributes')
 
     device_profiles = device_profiles.DeviceProfilesController()
+    accelerator_requests = arqs.ARQsController()
+    devices = devices.DevicesController()
+    deployables = deployables.DeployablesController()
+    attributes = attributes.AttributesController()
 
     @pecan.expose()
     def _lookup(self, name, *remainder):

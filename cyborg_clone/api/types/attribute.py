@@ -1,0 +1,27 @@
+"""WSME types of attributes."""
+
+from cyborg_clone.api import links
+from cyborg_clone.api.types import base
+
+FIELDS = ('uuid', 'id', 'deployable_id', 'key', 'value')
+
+
+class Attribute(base.APIBase):
+    uuid = base.text
+    id = int
+    deployable_id = int
+    key = base.text
+    value = base.text
+
+    @classmethod
+    def convert(cls, request, obj):
+        return cls.build(obj, FIELDS,
+                         links.make(request, 'attributes', obj.uuid))
+
+
+class AttributeCollection(base.Collection):
+    attributes = [Attribute]
+
+    @classmethod
+    def convert(cls, request, objs):
+        return cls(attributes=[Attribute.convert(request, o) for o in objs])

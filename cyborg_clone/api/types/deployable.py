@@ -1,0 +1,42 @@
+"""WSME types of deployables."""
+
+import json
+
+from cyborg_clone.api import links
+from cyborg_clone.api.types import base
+
+FIELDS = ('uuid', 'parent_id', 'root_id', 'name', 'num_accelerators',
+          'device_id', 'rp_uuid', 'driver_name', 'bitstream_id')
+
+
+class Deployable(base.APIBase):
+    uuid = base.text
+    parent_id = int
+    root_id = int
+    name = base.text
+    num_accelerators = int
+    device_id = int
+    # A JSON string of one-key objects, e.g. '[{"traits1": "CUSTOM_X"},
+    # {"rc": "FPGA"}]', as upstream clients expect.
+    attributes_list = base.text
+    rp_uuid = base.text
+    driver_name = base.text
+    bitstream_id = base.text
+
+    @classmethod
+    def convert(cls, request, obj):
+        attributes = json.dumps([{key: value}
+                                 for key, value in obj.attributes])
+        return cls.build(obj, FIELDS,
+                         links.make(request, 'deployables', obj.uuid,
+                                    bookmark=True),
+                         attributes_list=attributes)
+
+
+class DeployableCollection(base.Collection):
+    deployables = [Deployable]
+
+    @classmethod
+    def convert(cls, request, objs):
+        return cls(deployables=[Deployable.convert(request, o)
+                                for o in objs])

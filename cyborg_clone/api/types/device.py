@@ -1,0 +1,34 @@
+"""WSME types of devices."""
+
+from cyborg_clone.api import links
+from cyborg_clone.api.types import base
+
+FIELDS = ('uuid', 'type', 'vendor', 'model', 'std_board_info',
+          'vendor_board_info', 'hostname')
+
+
+class Device(base.APIBase):
+    uuid = base.text
+    type = base.text
+    vendor = base.text
+    model = base.text
+    std_board_info = base.text
+    vendor_board_info = base.text
+    hostname = base.text
+    # Only from microversion 2.3; older versions leave it out.
+    status = base.text
+
+    @classmethod
+    def convert(cls, request, obj):
+        status = obj.status if request.version.matches('2.3') else base.Unset
+        return cls.build(obj, FIELDS,
+                         links.make(request, 'devices', obj.uuid),
+                         status=status)
+
+
+class DeviceCollection(base.Collection):
+    devices = [Device]
+
+    @classmethod
+    def convert(cls, request, objs):
+        return cls(devices=[Device.convert(request, o) for o in objs])

@@ -1,0 +1,1 @@
+"""Clients of other services (Nova, later Placement and object stores)."""

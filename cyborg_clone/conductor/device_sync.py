@@ -1,0 +1,63 @@
+"""Device sync: apply an agent's discovery report to the database.
+
+Agents report every ``[agent]report_interval`` whether or not anything
+changed, so the common case must be cheap: the report's fingerprint (a
+sha256 of its canonical JSON) is compared with the one stored for the host,
+and an unchanged report costs that single read. A changed report is applied
+as a diff in one writer transaction (``objects.host_inventory``): a failure
+leaves the previous state and fingerprint in place, so the next report
+simply tries again.
+"""
+
+import hashlib
+import json
+
+from oslo_log import log as logging
+from sqlalchemy import exc as sa_exc
+
+from cyborg_clone.common import exception
+from cyborg_clone.drivers import report
+from cyborg_clone.objects import host_inventory
+
+LOG = logging.getLogger(__name__)
+
+
+def fingerprint(report_primitive):
+    """The sha256 of a report's canonical JSON."""
+    canonical = json.dumps(report_primitive, sort_keys=True,
+                           separators=(',', ':'))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def apply_report(context, hostname, report_primitive):
+    """Make the database match ``hostname``'s report.
+
+    :param report_primitive: ``report.to_primitive(devices)`` as the agent
+        sent it.
+    :returns: ``host_inventory.Changes``; None when the report equals the
+        last one applied, or when it could not be applied for a conflict
+        (logged; the next report retries).
+    :raises Invalid: for a malformed report; nothing is written.
+    """
+    digest = fingerprint(report_primitive)
+    if host_inventory.stored_fingerprint(hostname) == digest:
+        return None
+    try:
+        devices = report.from_primitive(report_primitive)
+    except (TypeError, KeyError, ValueError, AttributeError) as error:
+        raise exception.Invalid(
+            reason='malformed discovery report from host %s: %s'
+                   % (hostname, error)) from None
+    try:
+        changes = host_inventory.sync(hostname, devices, digest)
+    except sa_exc.IntegrityError as error:
+        # Another conductor applied a report of this host at the same time,
+        # or a deployable name is taken by another host; the transaction
+        # rolled back and the next report tries again.
+        LOG.warning('Report of host %s not applied this time: %s',
+                    hostname, error)
+        return None
+    LOG.info('Applied the report of host %s: %d rows created, %d updated, '
+             '%d deleted, %d kept while in use.', hostname, changes.created,
+             changes.updated, changes.deleted, changes.kept)
+    return changes

@@ -1,0 +1,101 @@
+"""A no-op FPGA driver, so the whole stack runs without hardware."""
+
+import json
+import os
+import tempfile
+
+from cyborg_clone.common import exception
+from cyborg_clone.drivers import base
+from cyborg_clone.drivers import report
+
+NUM_ACCELERATORS = 16
+# The card's management function, where upstream's fake driver puts it.
+CONTROL_PATH = {'domain': '0000', 'bus': '0c', 'device': '00',
+                'function': '0'}
+STATE_FILE = 'fake_driver.json'
+
+
+def attach_info(index):
+    """The PCI address of accelerator ``index``: the functions after the
+    control path's, numbered like SR-IOV VFs (0c:00.1 ... 0c:02.0)."""
+    offset = index + 1
+    return dict(CONTROL_PATH, device='%02x' % (offset // 8),
+                function=str(offset % 8))
+
+
+class FakeDriver(base.Driver):
+    """One fake FPGA card with one deployable of 16 accelerators.
+
+    Programming only records the image id in ``<state_path>/fake_driver.json``
+    (keyed by deployable name, so several simulated hosts can share a state
+    directory); later discoveries report it as the ``bitstream_id``.
+    """
+
+    name = 'fake'
+
+    def __init__(self, conf, host=None):
+        """``host`` defaults to ``conf.host``; tests simulate other hosts."""
+        super().__init__(conf)
+        self.host = host or conf.host
+
+    @property
+    def deployable_name(self):
+        return '%s_FakeDevice' % self.host
+
+    @property
+    def _state_path(self):
+        return os.path.join(self.conf.state_path, STATE_FILE)
+
+    def discover(self):
+        deployable = report.Deployable(
+            name=self.deployable_name,
+            num_accelerators=NUM_ACCELERATORS,
+            resource_class='FPGA',
+            traits=('CUSTOM_FAKE_DEVICE',),
+            bitstream_id=self._loaded().get(self.deployable_name),
+            attach_handles=tuple(
+                report.AttachHandle(attach_type='TEST_PCI',
+                                    attach_info=attach_info(i))
+                for i in range(NUM_ACCELERATORS)))
+        return [report.Device(
+            type='FPGA', vendor='0xABCD', model='miss model info',
+            driver_name=self.name,
+            controlpath=report.ControlPath(cpid_type='PCI',
+                                           cpid_info=dict(CONTROL_PATH)),
+            std_board_info={'device_id': '0xabcd', 'class': 'Fake class'},
+            vendor_board_info='fake_vendor_info',
+            deployables=(deployable,))]
+
+    def program(self, deployable_name, image_path):
+        if deployable_name != self.deployable_name:
+            raise exception.DriverError(
+                driver=self.name,
+                reason='no deployable named %s on host %s.'
+                       % (deployable_name, self.host))
+        image_id = os.path.basename(image_path)
+        if not image_id:
+            raise exception.DriverError(
+                driver=self.name,
+                reason='%r does not name an image file.' % image_path)
+        loaded = self._loaded()
+        loaded[deployable_name] = image_id
+        self._save(loaded)
+        return image_id
+
+    def _loaded(self):
+        """Image ids by deployable name, as last programmed."""
+        try:
+            with open(self._state_path) as state:
+                return json.load(state)
+        except FileNotFoundError:
+            return {}
+
+    def _save(self, loaded):
+        # Write a temporary file and rename it, so a crash or a concurrent
+        # discovery never sees half a file.
+        os.makedirs(self.conf.state_path, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.conf.state_path,
+                                   prefix=STATE_FILE)
+        with os.fdopen(fd, 'w') as state:
+            json.dump(loaded, state, sort_keys=True)
+        os.replace(tmp, self._state_path)

@@ -1,0 +1,202 @@
+"""Accelerator requests (ARQs): one accelerator asked for one instance.
+
+Reads join the device profile (for its name) and the attach handle (for
+where the accelerator is) in the same statement, so a list is one query
+whatever its length. State changes go through ``arq_state``.
+"""
+
+import dataclasses
+import datetime
+import json
+
+import sqlalchemy as sa
+
+from cyborg_clone.common import exception
+from cyborg_clone.db import api as db_api
+from cyborg_clone.db import models
+from cyborg_clone.objects import arq_state
+from cyborg_clone.objects import attach_handle
+from cyborg_clone.objects import base
+
+SORT_KEYS = ('id', 'created_at', 'updated_at', 'state', 'instance_uuid')
+
+# Fields a bind sets and an unbind clears.
+BINDING_FIELDS = ('hostname', 'device_rp_uuid', 'instance_uuid')
+
+
+@dataclasses.dataclass(frozen=True)
+class ARQ:
+    id: int
+    uuid: str
+    state: str
+    device_profile_name: str
+    device_profile_group_id: int
+    device_profile_group: dict
+    project_id: str | None
+    hostname: str | None
+    device_rp_uuid: str | None
+    instance_uuid: str | None
+    deployable_id: int | None
+    attach_handle_type: str
+    attach_handle_uuid: str | None
+    attach_handle_info: dict
+    bind_failure: str | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime | None
+
+    @property
+    def resolved(self):
+        return self.state in arq_state.RESOLVED
+
+    @classmethod
+    def _select(cls):
+        arqs = models.AcceleratorRequest
+        handles = models.AttachHandle
+        profiles = models.DeviceProfile
+        return (
+            sa.select(arqs,
+                      profiles.name.label('device_profile_name'),
+                      profiles.profile_json,
+                      handles.attach_type, handles.uuid.label('handle_uuid'),
+                      handles.attach_info)
+            .join(profiles, profiles.id == arqs.device_profile_id)
+            .outerjoin(handles, handles.id == arqs.attach_handle_id))
+
+    @classmethod
+    def _from_result(cls, result):
+        return cls._build(result.AcceleratorRequest,
+                          result.device_profile_name, result.profile_json,
+                          result.attach_type, result.handle_uuid,
+                          result.attach_info)
+
+    @classmethod
+    def _build(cls, row, profile_name, profile_json, handle_type=None,
+               handle_uuid=None, handle_info=None):
+        groups = json.loads(profile_json)
+        group_id = row.device_profile_group_id
+        return base.from_row(
+            cls, row,
+            device_profile_name=profile_name,
+            device_profile_group=(groups[group_id]
+                                  if group_id < len(groups) else {}),
+            attach_handle_type=handle_type or '',
+            attach_handle_uuid=handle_uuid,
+            attach_handle_info=json.loads(handle_info) if handle_info else {})
+
+    @classmethod
+    def list(cls, project_id=None, instance_uuid=None, uuids=None,
+             page=None):
+        """ARQs, optionally of one project, one instance or by uuid."""
+        arqs = models.AcceleratorRequest
+        statement = cls._select()
+        if project_id is not None:
+            statement = statement.where(arqs.project_id == project_id)
+        if instance_uuid is not None:
+            statement = statement.where(arqs.instance_uuid == instance_uuid)
+        if uuids is not None:
+            statement = statement.where(arqs.uuid.in_(uuids))
+        with db_api.reader() as session:
+            statement = base.paginate(session, statement, arqs, page)
+            return [cls._from_result(r) for r in session.execute(statement)]
+
+    @classmethod
+    def get(cls, uuid):
+        found = cls.list(uuids=[uuid])
+        if not found:
+            raise exception.ARQNotFound(uuid=uuid)
+        return found[0]
+
+    @classmethod
+    def create_from_profile(cls, profile_name, project_id):
+        """One ARQ per accelerator the profile asks for: for every group,
+        as many as the sum of its ``resources:*`` amounts."""
+        profiles = models.DeviceProfile
+        with db_api.writer() as session:
+            profile = session.execute(
+                sa.select(profiles.id, profiles.profile_json)
+                .where(profiles.name == profile_name)).one_or_none()
+            if profile is None:
+                raise exception.DeviceProfileNotFound(ident=profile_name)
+            rows = []
+            for group_id, group in enumerate(json.loads(profile.profile_json)):
+                count = sum(int(amount) for key, amount in group.items()
+                            if key.startswith('resources:'))
+                rows.extend(models.AcceleratorRequest(
+                    uuid=base.new_uuid(), state=arq_state.INITIAL,
+                    device_profile_id=profile.id,
+                    device_profile_group_id=group_id,
+                    project_id=project_id) for _ in range(count))
+            session.add_all(rows)
+            session.flush()
+            return [cls._build(row, profile_name, profile.profile_json)
+                    for row in rows]
+
+    @classmethod
+    def bind(cls, bindings):
+        """Start binding: ``bindings`` maps ARQ uuid to its hostname,
+        device_rp_uuid, instance_uuid (and optionally project_id).
+
+        All ARQs move to BindStarted or none do. Raises Invalid when a
+        device_rp_uuid names no accelerator on that host, Conflict when the
+        instance already has other ARQs, and the errors of
+        ``arq_state.transition``.
+        """
+        arqs = models.AcceleratorRequest
+        with db_api.writer() as session:
+            deployables = cls._deployables_by_rp(
+                session, {b['device_rp_uuid'] for b in bindings.values()})
+            for binding in bindings.values():
+                found = deployables.get(binding['device_rp_uuid'])
+                if found is None or found.hostname != binding['hostname']:
+                    raise exception.Invalid(
+                        reason='device_rp_uuid %s names no accelerator on '
+                               'host %s.' % (binding['device_rp_uuid'],
+                                             binding['hostname']))
+            instances = {b['instance_uuid'] for b in bindings.values()}
+            others = session.execute(
+                sa.select(arqs.uuid, arqs.instance_uuid).where(
+                    arqs.instance_uuid.in_(instances),
+                    arqs.uuid.not_in(list(bindings)))).first()
+            if others is not None:
+                raise exception.Conflict(
+                    reason='instance %s already has accelerator request %s; '
+                           'unbind or delete it first.'
+                           % (others.instance_uuid, others.uuid))
+            now = datetime.datetime.now(datetime.timezone.utc).replace(
+                tzinfo=None)
+            for uuid, binding in bindings.items():
+                values = dict(binding)
+                values['deployable_id'] = deployables[
+                    binding['device_rp_uuid']].id
+                arq_state.transition(session, 'bind', [uuid],
+                                     bind_started_at=now, bind_failure=None,
+                                     **values)
+
+    @staticmethod
+    def _deployables_by_rp(session, rp_uuids):
+        deployables = models.Deployable
+        rows = session.execute(
+            sa.select(deployables.id, deployables.rp_uuid,
+                      models.Device.hostname)
+            .join(models.Device, models.Device.id == deployables.device_id)
+            .where(deployables.rp_uuid.in_(rp_uuids))).all()
+        return {row.rp_uuid: row for row in rows}
+
+    @classmethod
+    def unbind(cls, uuids):
+        """Unbind ARQs, releasing their attach handles, all or none."""
+        with db_api.writer() as session:
+            attach_handle.release_for_arqs(session, uuids)
+            arq_state.transition(
+                session, 'unbind', uuids, deployable_id=None,
+                attach_handle_id=None, bind_started_at=None,
+                bind_failure=None, **dict.fromkeys(BINDING_FIELDS))
+
+    @classmethod
+    def destroy(cls, uuids):
+        """Delete ARQs (any state), releasing their handles."""
+        arqs = models.AcceleratorRequest
+        with db_api.writer() as session:
+            arq_state.transition(session, 'delete', uuids)
+            attach_handle.release_for_arqs(session, uuids)
+            session.execute(sa.delete(arqs).where(arqs.uuid.in_(uuids)))

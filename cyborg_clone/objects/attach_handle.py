@@ -1,0 +1,48 @@
+"""Attach handles: claiming and releasing accelerators for ARQs.
+
+A claim is a conditional UPDATE (``... SET in_use = true WHERE id = ? AND
+in_use = false``), so two conductors can never take the same handle; the
+unique ``accelerator_requests.attach_handle_id`` column backs that up. Both
+functions run inside the caller's transaction, next to the ARQ's state
+change, so a handle is never held without an ARQ holding it.
+"""
+
+import sqlalchemy as sa
+
+from cyborg_clone.db import models
+
+_CLAIM_ATTEMPTS = 5
+
+
+def claim(session, deployable_id):
+    """Mark one free handle of the deployable in use; its id, or None."""
+    table = models.AttachHandle
+    for _attempt in range(_CLAIM_ATTEMPTS):
+        handle_id = session.execute(
+            sa.select(table.id)
+            .where(table.deployable_id == deployable_id,
+                   table.in_use.is_(False))
+            .order_by(table.id).limit(1)).scalar_one_or_none()
+        if handle_id is None:
+            return None
+        taken = session.execute(
+            sa.update(table)
+            .where(table.id == handle_id, table.in_use.is_(False))
+            .values(in_use=True)
+            .execution_options(synchronize_session=False))
+        if taken.rowcount == 1:
+            return handle_id
+        # Another conductor took it between our SELECT and UPDATE.
+    return None
+
+
+def release_for_arqs(session, arq_uuids):
+    """Free the handles that the ARQs ``arq_uuids`` hold."""
+    arqs = models.AcceleratorRequest
+    held = sa.select(arqs.attach_handle_id).where(
+        arqs.uuid.in_(arq_uuids), arqs.attach_handle_id.is_not(None))
+    session.execute(
+        sa.update(models.AttachHandle)
+        .where(models.AttachHandle.id.in_(held.scalar_subquery()))
+        .values(in_use=False)
+        .execution_options(synchronize_session=False))

@@ -1,0 +1,110 @@
+"""Deployables: the programmable units of a card, with their attributes."""
+
+import collections
+import dataclasses
+import datetime
+import uuid as uuid_lib
+
+import sqlalchemy as sa
+
+from cyborg_clone.common import exception
+from cyborg_clone.db import api as db_api
+from cyborg_clone.db import models
+from cyborg_clone.objects import base
+
+SORT_KEYS = ('id', 'name', 'device_id', 'created_at', 'updated_at')
+
+
+def rp_uuid_for(name):
+    """The uuid of a deployable's Placement resource provider."""
+    return str(uuid_lib.uuid3(uuid_lib.NAMESPACE_DNS, name))
+
+
+@dataclasses.dataclass(frozen=True)
+class Deployable:
+    id: int
+    uuid: str
+    parent_id: int | None
+    root_id: int | None
+    name: str
+    num_accelerators: int
+    device_id: int
+    driver_name: str | None
+    bitstream_id: str | None
+    rp_uuid: str | None
+    # (key, value) pairs in creation order.
+    attributes: tuple
+    created_at: datetime.datetime
+    updated_at: datetime.datetime | None
+
+    @classmethod
+    def list(cls, page=None):
+        """Every deployable: one query for them, one for their
+        attributes."""
+        with db_api.reader() as session:
+            statement = base.paginate(session, sa.select(models.Deployable),
+                                      models.Deployable, page)
+            rows = session.scalars(statement).all()
+            return cls._with_attributes(session, rows)
+
+    @classmethod
+    def get_by_uuid(cls, uuid):
+        with db_api.reader() as session:
+            return cls._get(session, uuid)
+
+    @classmethod
+    def _get(cls, session, uuid):
+        row = session.scalars(sa.select(models.Deployable).where(
+            models.Deployable.uuid == uuid)).one_or_none()
+        if row is None:
+            raise exception.DeployableNotFound(ident=uuid)
+        return cls._with_attributes(session, [row])[0]
+
+    @classmethod
+    def _with_attributes(cls, session, rows):
+        attributes = collections.defaultdict(list)
+        if rows:
+            table = models.Attribute
+            for dep_id, key, value in session.execute(
+                    sa.select(table.deployable_id, table.key, table.value)
+                    .where(table.deployable_id.in_([r.id for r in rows]))
+                    .order_by(table.id)):
+                attributes[dep_id].append((key, value))
+        return [base.from_row(cls, row, attributes=tuple(attributes[row.id]))
+                for row in rows]
+
+    @classmethod
+    def program_target(cls, uuid):
+        """The deployable and its host name, when it may be programmed.
+
+        :raises DeployableNotFound: for an unknown uuid.
+        :raises Conflict: while an accelerator request holds one of its
+            attach handles (reprogramming would pull the function from
+            under a running instance).
+        """
+        handles = models.AttachHandle
+        with db_api.reader() as session:
+            deployable = cls._get(session, uuid)
+            hostname = session.scalar(sa.select(models.Device.hostname).where(
+                models.Device.id == deployable.device_id))
+            in_use = session.scalar(
+                sa.select(sa.func.count()).select_from(handles).where(
+                    handles.deployable_id == deployable.id,
+                    handles.in_use == sa.true()))
+        if in_use:
+            raise exception.Conflict(
+                reason='deployable %s has %d attach handle(s) in use; it '
+                       'cannot be programmed until they are released.'
+                       % (uuid, in_use))
+        return deployable, hostname
+
+    @classmethod
+    def set_bitstream(cls, uuid, bitstream_id):
+        """Record what the deployable holds after programming."""
+        with db_api.writer() as session:
+            updated = session.execute(
+                sa.update(models.Deployable)
+                .where(models.Deployable.uuid == uuid)
+                .values(bitstream_id=bitstream_id)).rowcount
+        if not updated:
+            raise exception.DeployableNotFound(ident=uuid)

@@ -1,0 +1,300 @@
+"""A host's hardware rows, rewritten from a discovery report as a diff.
+
+Every row of one host (devices, control paths, deployables, attach handles,
+attributes) is read with one query per table, compared with the report in
+memory and changed in place in the same writer transaction, so the work
+costs a bounded number of statements plus one per changed row, and uuids
+(which Placement, ARQs and operators hold) never change. Rows the report no
+longer lists are deleted, except those an accelerator request still holds
+(an ``in_use`` attach handle, its deployable and its device), which are
+kept until the ARQ lets go.
+"""
+
+import collections
+import dataclasses
+import json
+
+from oslo_log import log as logging
+import sqlalchemy as sa
+
+from cyborg_clone.common import exception
+from cyborg_clone.db import api as db_api
+from cyborg_clone.db import models
+from cyborg_clone.objects import attribute
+from cyborg_clone.objects import base
+from cyborg_clone.objects import deployable as deployable_obj
+
+LOG = logging.getLogger(__name__)
+
+# Recorded instead of the report's fingerprint while rows are kept for
+# in-use handles: it never equals a sha256, so the next report is applied
+# again (and cleans them up once released) even if it is unchanged.
+UNSETTLED = 'unsettled'
+
+
+def canonical_json(value):
+    """The one spelling of a JSON column, so equal dicts compare equal."""
+    return json.dumps(value, sort_keys=True)
+
+
+@dataclasses.dataclass
+class Changes:
+    """What a sync did, counted in rows."""
+
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    kept: int = 0
+
+
+def stored_fingerprint(hostname):
+    """The fingerprint of the host's last applied report, or None."""
+    with db_api.reader() as session:
+        return session.scalar(sa.select(models.HostReport.fingerprint).where(
+            models.HostReport.hostname == hostname))
+
+
+def sync(hostname, devices, fingerprint):
+    """Make ``hostname``'s rows match ``devices`` (report.Device records)
+    and record ``fingerprint``, all in one transaction.
+
+    :returns: Changes.
+    :raises Invalid: when the report names a device, deployable or attach
+        handle twice; nothing is written then.
+    """
+    _check_unique(hostname, devices)
+    with db_api.writer() as session:
+        host = _HostSync(session, hostname)
+        host.apply(devices)
+        _record(session, hostname,
+                UNSETTLED if host.changes.kept else fingerprint)
+    return host.changes
+
+
+def _check_unique(hostname, devices):
+    seen = set()
+
+    def once(kind, key):
+        if (kind, key) in seen:
+            raise exception.Invalid(
+                reason='the report of host %s lists %s %s twice.'
+                       % (hostname, kind, key))
+        seen.add((kind, key))
+
+    for device in devices:
+        once('control path', canonical_json(device.controlpath.cpid_info))
+        for dep in device.deployables:
+            once('deployable', dep.name)
+            for handle in dep.attach_handles:
+                once('attach handle of ' + dep.name,
+                     canonical_json(handle.attach_info))
+
+
+def _record(session, hostname, fingerprint):
+    table = models.HostReport
+    updated = session.execute(
+        sa.update(table).where(table.hostname == hostname)
+        .values(fingerprint=fingerprint)).rowcount
+    if not updated:
+        session.add(table(hostname=hostname, fingerprint=fingerprint))
+
+
+def _set(row, values):
+    """Update ``row`` in place; True when something changed."""
+    changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+    for name, value in changed.items():
+        setattr(row, name, value)
+    return bool(changed)
+
+
+class _HostSync:
+    def __init__(self, session, hostname):
+        self.session = session
+        self.hostname = hostname
+        self.changes = Changes()
+        self._load()
+        # Existing rows the report still lists, by id.
+        self.seen = collections.defaultdict(set)
+
+    def _host_rows(self, model, *joins):
+        statement = sa.select(model)
+        for target, condition in joins:
+            statement = statement.join(target, condition)
+        return self.session.scalars(statement.where(
+            models.Device.hostname == self.hostname)).all()
+
+    def _load(self):
+        dev, dep = models.Device, models.Deployable
+        by_device = (dev, dev.id == dep.device_id)
+        self.devices = {r.id: r for r in self._host_rows(dev)}
+        self.cpids = self._host_rows(
+            models.ControlpathId,
+            (dev, dev.id == models.ControlpathId.device_id))
+        self.deployables = {r.name: r for r in self._host_rows(
+            dep, by_device)}
+        self.handles = self._host_rows(
+            models.AttachHandle,
+            (dep, dep.id == models.AttachHandle.deployable_id), by_device)
+        self.attributes = self._host_rows(
+            models.Attribute,
+            (dep, dep.id == models.Attribute.deployable_id), by_device)
+        self.cpid_by_info = {r.cpid_info: r for r in self.cpids}
+        self.handle_by_key = {(r.deployable_id, r.attach_info): r
+                              for r in self.handles}
+        self.attrs_by_dep = collections.defaultdict(dict)
+        for row in self.attributes:
+            self.attrs_by_dep[row.deployable_id][row.key] = row
+
+    def apply(self, devices):
+        for reported in devices:
+            device, cpid = self._device(reported)
+            for reported_dep in reported.deployables:
+                dep = self._deployable(device, reported, reported_dep)
+                for handle in reported_dep.attach_handles:
+                    self._handle(dep, cpid, handle)
+                self._attributes(dep, reported_dep)
+        self._delete_vanished()
+
+    def _add(self, row):
+        self.session.add(row)
+        self.changes.created += 1
+        return row
+
+    def _update(self, kind, row, values):
+        if _set(row, values):
+            self.changes.updated += 1
+        self.seen[kind].add(row.id)
+        return row
+
+    def _device(self, reported):
+        values = {
+            'type': reported.type, 'vendor': reported.vendor,
+            'model': reported.model, 'driver_name': reported.driver_name,
+            'std_board_info': json.dumps(reported.std_board_info),
+            'vendor_board_info': reported.vendor_board_info,
+        }
+        cpid_info = canonical_json(reported.controlpath.cpid_info)
+        cpid = self.cpid_by_info.get(cpid_info)
+        if cpid is not None:
+            self._update('control path', cpid,
+                         {'cpid_type': reported.controlpath.cpid_type})
+            device = self._update('device', self.devices[cpid.device_id],
+                                  values)
+            return device, cpid
+        device = self._add(models.Device(
+            uuid=base.new_uuid(), hostname=self.hostname, **values))
+        self.session.flush()
+        cpid = self._add(models.ControlpathId(
+            uuid=base.new_uuid(), device_id=device.id,
+            cpid_type=reported.controlpath.cpid_type, cpid_info=cpid_info))
+        self.session.flush()
+        return device, cpid
+
+    def _deployable(self, device, reported_device, reported):
+        values = {
+            'num_accelerators': reported.num_accelerators,
+            'device_id': device.id,
+            'driver_name': reported_device.driver_name,
+            'bitstream_id': reported.bitstream_id,
+            'rp_uuid': deployable_obj.rp_uuid_for(reported.name),
+        }
+        row = self.deployables.get(reported.name)
+        if row is not None:
+            return self._update('deployable', row, values)
+        row = self._add(models.Deployable(
+            uuid=base.new_uuid(), name=reported.name, **values))
+        self.session.flush()
+        return row
+
+    def _handle(self, dep, cpid, reported):
+        info = canonical_json(reported.attach_info)
+        values = {'attach_type': reported.attach_type, 'cpid_id': cpid.id}
+        row = self.handle_by_key.get((dep.id, info))
+        if row is not None:
+            self._update('attach handle', row, values)
+        else:
+            self._add(models.AttachHandle(
+                uuid=base.new_uuid(), deployable_id=dep.id, attach_info=info,
+                in_use=False, **values))
+
+    def _attributes(self, dep, reported):
+        existing = self.attrs_by_dep.get(dep.id, {})
+        for key, value in attribute.derived(reported.resource_class,
+                                            reported.traits):
+            if key in existing:
+                self._update('attribute', existing[key], {'value': value})
+            else:
+                self._add(models.Attribute(uuid=base.new_uuid(),
+                                           deployable_id=dep.id, key=key,
+                                           value=value))
+
+    def _vanished(self, kind, rows, must_keep):
+        """The rows of ``kind`` the report left out: (kept, ids to
+        delete)."""
+        kept, gone = [], []
+        for row in rows:
+            if row.id in self.seen[kind]:
+                continue
+            if must_keep(row):
+                LOG.warning('Host %s no longer reports %s %s; kept while '
+                            'an accelerator request holds it or one of its '
+                            'attach handles.', self.hostname, kind, row.uuid)
+                kept.append(row)
+            else:
+                gone.append(row.id)
+        return kept, gone
+
+    def _delete_vanished(self):
+        in_use_deps = {h.deployable_id for h in self.handles if h.in_use}
+        kept_handles, gone_handles = self._vanished(
+            'attach handle', self.handles, lambda h: h.in_use)
+        kept_deps, gone_deps = self._vanished(
+            'deployable', self.deployables.values(),
+            lambda d: d.id in in_use_deps)
+        # A device stays while something kept still points to it.
+        cpid_device = {c.id: c.device_id for c in self.cpids}
+        needed = ({d.device_id for d in kept_deps}
+                  | {cpid_device[h.cpid_id] for h in kept_handles})
+        kept_devices, gone_devices = self._vanished(
+            'device', self.devices.values(), lambda d: d.id in needed)
+        # Operator-created attributes are not discovery's to delete.
+        kept_dep_ids = {d.id for d in kept_deps}
+        gone_attrs = [
+            a.id for a in self.attributes
+            if attribute.DERIVED_KEY.match(a.key)
+            and a.id not in self.seen['attribute']
+            and a.deployable_id not in kept_dep_ids]
+        self.changes.kept = (len(kept_handles) + len(kept_deps)
+                             + len(kept_devices))
+        # Children first; the foreign keys cascade anyway, but explicit
+        # deletes keep the counts honest.
+        for model, ids in ((models.AttachHandle, gone_handles),
+                           (models.Attribute, gone_attrs),
+                           (models.Deployable, gone_deps),
+                           (models.Device, gone_devices)):
+            if ids:
+                deleted = self.session.execute(
+                    sa.delete(model).where(model.id.in_(ids),
+                                           *_STILL_FREE.get(model, ())),
+                    execution_options={'synchronize_session': False},
+                ).rowcount
+                self.changes.deleted += deleted
+                if model is not models.Attribute:
+                    self.changes.kept += len(ids) - deleted
+
+
+_handle = models.AttachHandle
+# Conditions each DELETE checks again itself: an ARQ may claim a handle
+# after the rows were read, since only SQLite serializes whole writer
+# transactions.
+_STILL_FREE = {
+    models.AttachHandle: (_handle.in_use == sa.false(),),
+    models.Deployable: (~sa.exists().where(
+        _handle.deployable_id == models.Deployable.id,
+        _handle.in_use == sa.true()),),
+    models.Device: (
+        ~sa.exists().where(models.Deployable.device_id == models.Device.id),
+        ~sa.exists().where(
+            _handle.cpid_id == models.ControlpathId.id,
+            models.ControlpathId.device_id == models.Device.id)),
+}

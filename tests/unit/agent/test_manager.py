@@ -1,0 +1,143 @@
+"""The agent: reports what its drivers find and programs on request."""
+
+import pytest
+
+from cyborg_clone.agent import manager
+from cyborg_clone.agent import rpcapi
+from cyborg_clone.common import context
+from cyborg_clone.common import exception
+from cyborg_clone.drivers import base
+from cyborg_clone.drivers import fake
+from cyborg_clone.drivers import report
+from tests.conftest import FakeConductor
+
+CTX = context.get_admin_context()
+
+
+class FlakyDriver(base.Driver):
+    """A driver whose vendor tool fails whenever ``broken`` is set."""
+
+    name = 'flaky'
+
+    def __init__(self, conf, devices=()):
+        super().__init__(conf)
+        self.devices = list(devices)
+        self.broken = False
+
+    def discover(self):
+        if self.broken:
+            raise OSError('vendor tool crashed')
+        return self.devices
+
+    def program(self, deployable_name, image_path):
+        raise exception.DriverError(driver=self.name, reason='unsupported')
+
+
+def flaky_card(name):
+    return report.Device(
+        type='FPGA', vendor='0x10ee', model='m', driver_name='flaky',
+        controlpath=report.ControlPath('PCI', {'bus': name}),
+        deployables=(report.Deployable(name=name, num_accelerators=1,
+                                       resource_class='FPGA'),))
+
+
+@pytest.fixture
+def conductor():
+    return FakeConductor()
+
+
+def reports(conductor):
+    return [kwargs for name, kwargs in conductor.calls
+            if name == 'report_data']
+
+
+def reported_names(call):
+    return sorted(dep['name'] for device in call['report']
+                  for dep in device['deployables'])
+
+
+def test_rpc_target_is_the_agent_api_version(conf, conductor):
+    agent = manager.AgentManager(conf, conductor)
+    assert agent.target.version == rpcapi.RPC_API_VERSION
+
+
+def test_report_once_casts_the_enabled_drivers_devices(conf, conductor):
+    agent = manager.AgentManager(conf, conductor)
+    assert agent.report_once(CTX) is True
+    [call] = reports(conductor)
+    assert call['hostname'] == 'testhost'
+    assert call['report'] == report.to_primitive(
+        fake.FakeDriver(conf).discover())
+
+
+def test_failing_driver_is_reported_with_its_last_known_devices(
+        conf, conductor):
+    flaky = FlakyDriver(conf, [flaky_card('a')])
+    agent = manager.AgentManager(conf, conductor,
+                                 drivers=[fake.FakeDriver(conf), flaky])
+    agent.report_once(CTX)
+    flaky.broken = True
+    assert agent.report_once(CTX) is True
+    first, second = reports(conductor)
+    assert second == first
+
+
+def test_other_drivers_changes_still_flow_while_one_fails(conf, conductor):
+    flaky = FlakyDriver(conf, [flaky_card('a')])
+    agent = manager.AgentManager(conf, conductor,
+                                 drivers=[flaky, fake.FakeDriver(conf)])
+    agent.report_once(CTX)
+    flaky.broken = True
+    agent.program(CTX, 'testhost_FakeDevice', 'img1')
+    agent.report_once(CTX)
+    last = reports(conductor)[-1]
+    assert reported_names(last) == ['a', 'testhost_FakeDevice']
+    assert last['report'][1]['deployables'][0]['bitstream_id'] == 'img1'
+
+
+def test_no_report_while_a_driver_never_succeeded(conf, conductor):
+    # Leaving its cards out would make the conductor delete them.
+    flaky = FlakyDriver(conf, [flaky_card('a')])
+    flaky.broken = True
+    agent = manager.AgentManager(conf, conductor,
+                                 drivers=[fake.FakeDriver(conf), flaky])
+    assert agent.report_once(CTX) is False
+    assert reports(conductor) == []
+    flaky.broken = False
+    assert agent.report_once(CTX) is True
+    assert reported_names(reports(conductor)[0]) == [
+        'a', 'testhost_FakeDevice']
+
+
+def test_program_uses_the_owning_driver_and_returns_the_new_id(
+        conf, conductor):
+    agent = manager.AgentManager(conf, conductor)
+    image = 'd5ca2f11-3108-4426-a11c-a959987565df'
+    assert agent.program(CTX, 'testhost_FakeDevice', image) == image
+    agent.report_once(CTX)
+    [call] = reports(conductor)
+    assert call['report'][0]['deployables'][0]['bitstream_id'] == image
+
+
+def test_program_before_any_report_discovers_first(conf, conductor):
+    flaky = FlakyDriver(conf, [flaky_card('a')])
+    agent = manager.AgentManager(conf, conductor,
+                                 drivers=[fake.FakeDriver(conf), flaky])
+    with pytest.raises(exception.DriverError) as caught:
+        agent.program(CTX, 'a', 'img')
+    assert 'flaky' in str(caught.value)
+
+
+def test_program_an_unknown_deployable_is_not_found(conf, conductor):
+    agent = manager.AgentManager(conf, conductor)
+    with pytest.raises(exception.DeployableNotFound):
+        agent.program(CTX, 'elsewhere_FakeDevice', 'img')
+
+
+@pytest.mark.parametrize('image_id', ['../etc/passwd', '', '.hidden',
+                                      'a/b', None, 'x' * 65])
+def test_program_refuses_image_ids_that_are_not_file_names(
+        conf, conductor, image_id):
+    agent = manager.AgentManager(conf, conductor)
+    with pytest.raises(exception.Invalid):
+        agent.program(CTX, 'testhost_FakeDevice', image_id)

@@ -1,0 +1,100 @@
+"""Programming a deployable: checks, the agent call, and what is recorded."""
+
+import oslo_messaging as messaging
+import pytest
+import sqlalchemy as sa
+
+from cyborg_clone.common import context
+from cyborg_clone.common import exception
+from cyborg_clone.conductor import deployable_programming
+from cyborg_clone.db import api as db_api
+from cyborg_clone.objects import deployable
+from tests.fixtures.hardware import report_fake_host
+
+CTX = context.get_admin_context()
+IMAGE = 'd5ca2f11-3108-4426-a11c-a959987565df'
+
+
+class AgentStub:
+    """The agent RPC client: answers with the image id, or raises."""
+
+    def __init__(self, error=None):
+        self.error = error
+        self.calls = []
+
+    def program(self, context, hostname, deployable_name, image_id,
+                timeout=None):
+        self.calls.append((hostname, deployable_name, image_id, timeout))
+        if self.error is not None:
+            raise self.error
+        return image_id
+
+
+@pytest.fixture
+def target(conf):
+    report_fake_host(conf, 'host-a')
+    [dep] = deployable.Deployable.list()
+    return dep
+
+
+def program(conf, agent, uuid):
+    return deployable_programming.program(conf, CTX, agent, uuid, IMAGE)
+
+
+def bitstream(uuid):
+    return deployable.Deployable.get_by_uuid(uuid).bitstream_id
+
+
+def test_programs_on_the_deployables_host_and_records_it(conf, target):
+    agent = AgentStub()
+    assert program(conf, agent, target.uuid) == target.uuid
+    assert agent.calls == [('host-a', 'host-a_FakeDevice', IMAGE,
+                            conf.conductor.program_timeout)]
+    assert bitstream(target.uuid) == IMAGE
+
+
+def test_refused_while_a_handle_is_in_use(conf, target):
+    with db_api.writer() as session:
+        session.execute(sa.text(
+            'UPDATE attach_handles SET in_use = 1 WHERE id = 3'))
+    agent = AgentStub()
+    with pytest.raises(exception.Conflict) as caught:
+        program(conf, agent, target.uuid)
+    assert 'in use' in str(caught.value)
+    assert agent.calls == []
+
+
+def test_unknown_deployable_is_not_found(conf, target):
+    with pytest.raises(exception.DeployableNotFound):
+        program(conf, AgentStub(), '5518a925-1c2c-49a2-a8bf-0927d9456f3e')
+
+
+def test_image_the_card_refuses_is_a_conflict_naming_the_reason(
+        conf, target):
+    agent = AgentStub(exception.DriverError(
+        driver='fake', reason='interface id mismatch'))
+    with pytest.raises(exception.Conflict) as caught:
+        program(conf, agent, target.uuid)
+    assert 'interface id mismatch' in str(caught.value)
+    assert IMAGE in str(caught.value)
+    assert bitstream(target.uuid) is None
+
+
+def test_deployable_its_host_no_longer_reports_is_a_conflict(
+        conf, target):
+    agent = AgentStub(exception.DeployableNotFound(ident='x'))
+    with pytest.raises(exception.Conflict) as caught:
+        program(conf, agent, target.uuid)
+    assert 'host-a' in str(caught.value)
+
+
+def test_silent_agent_is_service_unavailable(conf, target):
+    agent = AgentStub(messaging.MessagingTimeout('no reply'))
+    with pytest.raises(exception.ServiceUnavailable):
+        program(conf, agent, target.uuid)
+    assert bitstream(target.uuid) is None
+
+
+def test_api_waits_longer_than_the_conductor_waits(conf):
+    assert (deployable_programming.api_timeout(conf)
+            > conf.conductor.program_timeout)

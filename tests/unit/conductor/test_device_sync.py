@@ -1,0 +1,238 @@
+"""Device sync: agent reports become rows, applied as a diff."""
+
+import dataclasses
+
+import pytest
+import sqlalchemy as sa
+
+from cyborg_clone.common import context
+from cyborg_clone.common import exception
+from cyborg_clone.conductor import device_sync
+from cyborg_clone.db import api as db_api
+from cyborg_clone.drivers import fake
+from cyborg_clone.drivers import report
+from cyborg_clone.objects import host_inventory
+from tests.conftest import row_count
+
+CTX = context.get_admin_context()
+TABLES = ('devices', 'controlpath_ids', 'deployables', 'attach_handles',
+          'attributes')
+
+
+def discover(conf, host='testhost'):
+    return fake.FakeDriver(conf, host=host).discover()
+
+
+def apply(host, devices):
+    return device_sync.apply_report(CTX, host, report.to_primitive(devices))
+
+
+def with_deployable(devices, **changes):
+    """The report with its (only) deployable changed."""
+    [device] = devices
+    [dep] = device.deployables
+    return [dataclasses.replace(
+        device, deployables=(dataclasses.replace(dep, **changes),))]
+
+
+def rows(sql, **params):
+    with db_api.reader() as session:
+        return session.execute(sa.text(sql), params).all()
+
+
+def uuids():
+    """Every hardware row's uuid, by table."""
+    return {table: sorted(r.uuid for r in rows('SELECT uuid FROM ' + table))
+            for table in TABLES}
+
+
+def counts():
+    return {table: row_count(table) for table in TABLES}
+
+
+def hold_a_handle():
+    """Mark one handle in use, as binding an ARQ does."""
+    with db_api.writer() as session:
+        session.execute(sa.text(
+            'UPDATE attach_handles SET in_use = 1 WHERE id = '
+            '(SELECT MIN(id) FROM attach_handles)'))
+
+
+def release_handles():
+    with db_api.writer() as session:
+        session.execute(sa.text('UPDATE attach_handles SET in_use = 0'))
+
+
+def test_new_host_gets_every_row(conf):
+    changes = apply('testhost', discover(conf))
+    assert counts() == {'devices': 1, 'controlpath_ids': 1,
+                        'deployables': 1, 'attach_handles': 16,
+                        'attributes': 2}
+    assert changes.created == 21
+    [device] = rows('SELECT * FROM devices')
+    assert (device.hostname, device.type, device.vendor, device.status) == (
+        'testhost', 'FPGA', '0xABCD', 'enabled')
+    [dep] = rows('SELECT * FROM deployables')
+    assert dep.name == 'testhost_FakeDevice'
+    # uuid3(NAMESPACE_DNS, name): the provider's uuid never changes.
+    assert dep.rp_uuid == 'f70a27cd-ba92-35c0-b83d-d36bb298f655'
+    assert rows('SELECT key, value FROM attributes ORDER BY id') == [
+        ('traits1', 'CUSTOM_FAKE_DEVICE'), ('rc', 'FPGA')]
+    [cpid] = rows('SELECT * FROM controlpath_ids')
+    assert cpid.cpid_info == ('{"bus": "0c", "device": "00", '
+                              '"domain": "0000", "function": "0"}')
+
+
+def test_unchanged_report_costs_one_statement(conf, count_statements):
+    apply('testhost', discover(conf))
+    counter = count_statements()
+    assert apply('testhost', discover(conf)) is None
+    assert counter.count == 1
+    assert 'host_reports' in counter.statements[0]
+
+
+@pytest.mark.parametrize('handles', [16, 64])
+def test_changed_report_reads_each_table_once(conf, count_statements,
+                                              handles):
+    devices = discover(conf)
+    apply('testhost', devices)
+    many = tuple(report.AttachHandle('TEST_PCI', {'bus': '%02x' % i})
+                 for i in range(handles))
+    counter = count_statements()
+    apply('testhost', with_deployable(devices, attach_handles=many))
+    selects = [s for s in counter.statements if s.startswith('SELECT')]
+    # The fingerprint, then one read per hardware table, whatever the size.
+    assert len(selects) == 6, selects
+
+
+def test_changed_card_is_updated_in_place_keeping_uuids(conf):
+    devices = discover(conf)
+    apply('testhost', devices)
+    before = uuids()
+    changed = with_deployable(devices, bitstream_id='abc',
+                              num_accelerators=8)
+    changes = apply('testhost', changed)
+    assert uuids() == before
+    [dep] = rows('SELECT * FROM deployables')
+    assert (dep.bitstream_id, dep.num_accelerators) == ('abc', 8)
+    assert changes.updated == 1
+    assert (changes.created, changes.deleted) == (0, 0)
+
+
+def test_programmed_fake_card_is_reported_with_its_bitstream(conf):
+    driver = fake.FakeDriver(conf)
+    apply('testhost', driver.discover())
+    driver.program('testhost_FakeDevice', '/images/f00d')
+    apply('testhost', driver.discover())
+    assert rows('SELECT bitstream_id FROM deployables') == [('f00d',)]
+
+
+def test_changed_traits_rewrite_the_derived_attributes(conf):
+    devices = discover(conf)
+    apply('testhost', devices)
+    rc_uuid = rows("SELECT uuid FROM attributes WHERE key = 'rc'")
+    apply('testhost', with_deployable(devices, traits=('CUSTOM_A',
+                                                       'CUSTOM_B')))
+    assert sorted(rows('SELECT key, value FROM attributes')) == [
+        ('rc', 'FPGA'), ('traits1', 'CUSTOM_A'), ('traits2', 'CUSTOM_B')]
+    assert rows("SELECT uuid FROM attributes WHERE key = 'rc'") == rc_uuid
+    apply('testhost', with_deployable(devices, traits=()))
+    assert rows('SELECT key, value FROM attributes') == [('rc', 'FPGA')]
+
+
+def test_operator_attributes_survive_a_sync(conf):
+    devices = discover(conf)
+    apply('testhost', devices)
+    with db_api.writer() as session:
+        session.execute(sa.text(
+            "INSERT INTO attributes (uuid, deployable_id, key, value, "
+            "created_at) VALUES ('u', 1, 'owner', 'team-a', "
+            "CURRENT_TIMESTAMP)"))
+    apply('testhost', with_deployable(devices, traits=()))
+    assert sorted(rows('SELECT key FROM attributes')) == [('owner',),
+                                                          ('rc',)]
+
+
+def test_vanished_handle_is_removed(conf):
+    devices = discover(conf)
+    apply('testhost', devices)
+    handles = devices[0].deployables[0].attach_handles
+    changes = apply('testhost', with_deployable(
+        devices, attach_handles=handles[1:]))
+    assert row_count('attach_handles') == 15
+    assert changes.deleted == 1
+
+
+def test_vanished_card_is_removed(conf):
+    apply('testhost', discover(conf))
+    changes = apply('testhost', [])
+    assert counts() == dict.fromkeys(TABLES, 0)
+    assert changes.kept == 0
+    # The empty report is remembered like any other.
+    assert apply('testhost', []) is None
+
+
+def test_vanished_card_with_a_handle_in_use_is_kept(conf):
+    apply('testhost', discover(conf))
+    hold_a_handle()
+    changes = apply('testhost', [])
+    assert counts() == {'devices': 1, 'controlpath_ids': 1,
+                        'deployables': 1, 'attach_handles': 1,
+                        'attributes': 2}
+    assert changes.kept == 3
+    # Until the ARQ lets go, the same report is applied again, not skipped;
+    # then the card goes.
+    assert apply('testhost', []).kept == 3
+    release_handles()
+    apply('testhost', [])
+    assert counts() == dict.fromkeys(TABLES, 0)
+
+
+def test_card_replaced_by_another_in_the_same_slot(conf):
+    devices = discover(conf)
+    apply('testhost', devices)
+    before = uuids()
+    moved = [dataclasses.replace(devices[0], controlpath=report.ControlPath(
+        'PCI', dict(fake.CONTROL_PATH, bus='5e')))]
+    apply('testhost', moved)
+    after = uuids()
+    # A new device row; the deployable (same name) and its handles stay.
+    assert after['devices'] != before['devices']
+    assert after['deployables'] == before['deployables']
+    assert after['attach_handles'] == before['attach_handles']
+    assert row_count('devices') == 1
+
+
+def test_two_hosts_are_independent(conf):
+    apply('host-a', discover(conf, 'host-a'))
+    apply('host-b', discover(conf, 'host-b'))
+    b_rows = rows("SELECT uuid FROM deployables WHERE name LIKE 'host-b%'")
+    apply('host-a', [])
+    assert rows('SELECT hostname FROM devices') == [('host-b',)]
+    assert rows('SELECT uuid FROM deployables') == b_rows
+    assert row_count('attach_handles') == 16
+
+
+def test_malformed_report_is_refused_and_writes_nothing(conf):
+    with pytest.raises(exception.Invalid) as caught:
+        device_sync.apply_report(CTX, 'testhost', [{'type': 'FPGA'}])
+    assert 'testhost' in str(caught.value)
+    assert counts() == dict.fromkeys(TABLES, 0)
+
+
+def test_report_naming_a_deployable_twice_writes_nothing(conf):
+    [device] = discover(conf)
+    twice = [device, dataclasses.replace(
+        device, controlpath=report.ControlPath('PCI', {'bus': '5e'}))]
+    with pytest.raises(exception.Invalid) as caught:
+        apply('testhost', twice)
+    assert 'testhost_FakeDevice' in str(caught.value)
+    assert counts() == dict.fromkeys(TABLES, 0)
+    assert host_inventory.stored_fingerprint('testhost') is None
+
+
+def test_deployable_name_taken_by_another_host_is_not_applied(conf):
+    apply('host-a', discover(conf, 'host-a'))
+    assert apply('host-b', discover(conf, 'host-a')) is None
+    assert rows('SELECT hostname FROM devices') == [('host-a',)]
+    assert host_inventory.stored_fingerprint('host-b') is None
