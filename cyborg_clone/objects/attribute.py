@@ -51,13 +51,22 @@ class Attribute:
             return [base.from_row(cls, row)
                     for row in session.scalars(statement)]
 
+    @staticmethod
+    def _named(ident):
+        # The integer id is accepted too: openstacksdk addresses an
+        # attribute by its "id" field once it has read one.
+        if isinstance(ident, int):
+            return models.Attribute.id == ident
+        return models.Attribute.uuid == ident
+
     @classmethod
-    def get_by_uuid(cls, uuid):
+    def get(cls, ident):
+        """The attribute with this uuid (str) or id (int)."""
         with db_api.reader() as session:
             row = session.scalars(sa.select(models.Attribute).where(
-                models.Attribute.uuid == uuid)).one_or_none()
+                cls._named(ident))).one_or_none()
         if row is None:
-            raise exception.AttributeNotFound(uuid=uuid)
+            raise exception.AttributeNotFound(uuid=ident)
         return base.from_row(cls, row)
 
     @classmethod
@@ -81,9 +90,10 @@ class Attribute:
         return base.from_row(cls, row)
 
     @classmethod
-    def destroy(cls, uuid):
+    def destroy(cls, ident):
+        """Delete the attribute with this uuid (str) or id (int)."""
         with db_api.writer() as session:
             deleted = session.execute(sa.delete(models.Attribute).where(
-                models.Attribute.uuid == uuid)).rowcount
+                cls._named(ident))).rowcount
         if not deleted:
-            raise exception.AttributeNotFound(uuid=uuid)
+            raise exception.AttributeNotFound(uuid=ident)

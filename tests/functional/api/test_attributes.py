@@ -17,7 +17,8 @@ FIELDS = {'uuid', 'id', 'deployable_id', 'key', 'value', 'created_at',
 def dep_id(conf, api):
     """The integer id of the fake host's deployable (with rc, traits1)."""
     report_fake_host(conf)
-    return api.get('/v2/deployables').json['deployables'][0]['device_id']
+    derived = api.get('/v2/attributes?key=rc').json['attributes']
+    return derived[0]['deployable_id']
 
 
 def create(api, dep_id, key='owner', value='team-a', **kw):
@@ -85,6 +86,14 @@ def test_get_one_is_bare(api, dep_id):
     created = create(api, dep_id, status=201).json
     got = api.get('/v2/attributes/' + created['uuid'], status=200).json
     assert got == created
+
+
+def test_get_and_delete_by_integer_id_like_openstacksdk(api, dep_id):
+    created = create(api, dep_id, status=201).json
+    got = api.get('/v2/attributes/%d' % created['id'], status=200).json
+    assert got == created
+    api.delete('/v2/attributes/%d' % created['id'], status=204)
+    api.get('/v2/attributes/%d' % created['id'], status=404)
 
 
 def test_get_unknown_is_404_and_malformed_is_400(api):

@@ -14,6 +14,14 @@ from cyborg_clone.objects import attribute
 RULE = 'cyborg:attribute:%s'
 
 
+def _ident(value):
+    """An attribute is named by its uuid or by its integer id."""
+    if value.isdigit():
+        return validation.integer_param(value, 'attribute id',
+                                        maximum=schema.MAX_ID)
+    return validation.uuid(value)
+
+
 def _authorize(action):
     request = pecan.request
     policies.authorize(request.enforcer, RULE % action, request.context)
@@ -41,8 +49,7 @@ class AttributesController(rest.RestController):
     @types.expose(attribute_types.Attribute, types.text)
     def get_one(self, attribute_uuid):
         _authorize('get_one')
-        found = attribute.Attribute.get_by_uuid(
-            validation.uuid(attribute_uuid))
+        found = attribute.Attribute.get(_ident(attribute_uuid))
         return attribute_types.Attribute.convert(pecan.request, found)
 
     @types.expose(attribute_types.Attribute, body=types.json_body,
@@ -60,4 +67,4 @@ class AttributesController(rest.RestController):
     @types.expose(None, types.text, status_code=204)
     def delete(self, attribute_uuid):
         _authorize('delete')
-        attribute.Attribute.destroy(validation.uuid(attribute_uuid))
+        attribute.Attribute.destroy(_ident(attribute_uuid))
