@@ -5,10 +5,6 @@ from wsme import types as wtypes
 from cyborg_clone.api import links
 from cyborg_clone.api.types import base
 
-FIELDS = ('uuid', 'state', 'device_profile_name', 'device_profile_group_id',
-          'hostname', 'device_rp_uuid', 'instance_uuid', 'project_id',
-          'attach_handle_type', 'attach_handle_uuid', 'attach_handle_info')
-
 
 class ARQ(base.APIBase):
     uuid = base.text
@@ -25,14 +21,9 @@ class ARQ(base.APIBase):
 
     @classmethod
     def convert(cls, request, obj):
-        return cls.build(obj, FIELDS,
-                         links.make(request, 'accelerator_requests',
-                                    obj.uuid))
+        return cls.build(obj, links.make(request, 'accelerator_requests',
+                                         obj.uuid))
 
 
 class ARQCollection(base.Collection):
     arqs = [ARQ]
-
-    @classmethod
-    def convert(cls, request, objs):
-        return cls(arqs=[ARQ.convert(request, o) for o in objs])

@@ -3,8 +3,6 @@
 from cyborg_clone.api import links
 from cyborg_clone.api.types import base
 
-FIELDS = ('uuid', 'id', 'deployable_id', 'key', 'value')
-
 
 class Attribute(base.APIBase):
     uuid = base.text
@@ -15,13 +13,8 @@ class Attribute(base.APIBase):
 
     @classmethod
     def convert(cls, request, obj):
-        return cls.build(obj, FIELDS,
-                         links.make(request, 'attributes', obj.uuid))
+        return cls.build(obj, links.make(request, 'attributes', obj.uuid))
 
 
 class AttributeCollection(base.Collection):
     attributes = [Attribute]
-
-    @classmethod
-    def convert(cls, request, objs):
-        return cls(attributes=[Attribute.convert(request, o) for o in objs])

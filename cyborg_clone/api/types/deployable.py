@@ -5,9 +5,6 @@ import json
 from cyborg_clone.api import links
 from cyborg_clone.api.types import base
 
-FIELDS = ('uuid', 'parent_id', 'root_id', 'name', 'num_accelerators',
-          'device_id', 'rp_uuid', 'driver_name', 'bitstream_id')
-
 
 class Deployable(base.APIBase):
     uuid = base.text
@@ -27,16 +24,10 @@ class Deployable(base.APIBase):
     def convert(cls, request, obj):
         attributes = json.dumps([{key: value}
                                  for key, value in obj.attributes])
-        return cls.build(obj, FIELDS,
-                         links.make(request, 'deployables', obj.uuid,
-                                    bookmark=True),
+        return cls.build(obj, links.make(request, 'deployables', obj.uuid,
+                                         bookmark=True),
                          attributes_list=attributes)
 
 
 class DeployableCollection(base.Collection):
     deployables = [Deployable]
-
-    @classmethod
-    def convert(cls, request, objs):
-        return cls(deployables=[Deployable.convert(request, o)
-                                for o in objs])

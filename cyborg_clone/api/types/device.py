@@ -3,9 +3,6 @@
 from cyborg_clone.api import links
 from cyborg_clone.api.types import base
 
-FIELDS = ('uuid', 'type', 'vendor', 'model', 'std_board_info',
-          'vendor_board_info', 'hostname')
-
 
 class Device(base.APIBase):
     uuid = base.text
@@ -21,14 +18,9 @@ class Device(base.APIBase):
     @classmethod
     def convert(cls, request, obj):
         status = obj.status if request.version.matches('2.3') else base.Unset
-        return cls.build(obj, FIELDS,
-                         links.make(request, 'devices', obj.uuid),
+        return cls.build(obj, links.make(request, 'devices', obj.uuid),
                          status=status)
 
 
 class DeviceCollection(base.Collection):
     devices = [Device]
-
-    @classmethod
-    def convert(cls, request, objs):
-        return cls(devices=[Device.convert(request, o) for o in objs])

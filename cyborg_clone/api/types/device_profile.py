@@ -12,17 +12,12 @@ class DeviceProfile(base.APIBase):
 
     @classmethod
     def convert(cls, request, obj):
-        return cls.build(obj, ('uuid', 'name', 'description', 'groups'),
-                         links.make(request, 'device_profiles', obj.uuid))
+        return cls.build(obj, links.make(request, 'device_profiles',
+                                         obj.uuid))
 
 
 class DeviceProfileCollection(base.Collection):
     device_profiles = [DeviceProfile]
-
-    @classmethod
-    def convert(cls, request, objs):
-        return cls(device_profiles=[DeviceProfile.convert(request, o)
-                                    for o in objs])
 
 
 class DeviceProfileEnvelope(base.Envelope):

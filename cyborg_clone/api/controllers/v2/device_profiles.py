@@ -48,9 +48,8 @@ class DeviceProfilesController(rest.RestController):
             raise exception.NotAcceptable(
                 reason='getting a device profile by name needs API version '
                        '2.2 or later; %s is not a UUID.' % name_or_uuid)
-        return dp_types.DeviceProfileEnvelope(
-            device_profile=dp_types.DeviceProfile.convert(pecan.request,
-                                                          profile))
+        return dp_types.DeviceProfileEnvelope.wrap(
+            dp_types.DeviceProfile.convert(pecan.request, profile))
 
     @types.expose(dp_types.DeviceProfile, body=types.json_body,
                   status_code=201)

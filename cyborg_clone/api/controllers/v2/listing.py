@@ -34,12 +34,14 @@ def page(request, limit, marker, sort_key, sort_dir, sort_keys):
 
 
 def with_next(collection, resource, objs, page):
-    """Set ``collection.next`` when ``objs`` filled the page."""
+    """Add a ``next`` link to ``collection`` when ``objs`` filled the
+    page."""
     if page is None or len(objs) < page.limit:
         return collection
     request_query = dict(parse.parse_qsl(pecan.request.query_string))
     request_query['marker'] = objs[-1].uuid
     request_query['limit'] = str(page.limit)
-    collection.next = '%s/v2/%s?%s' % (links.base_url(pecan.request), resource,
-                                       parse.urlencode(request_query))
+    collection['next'] = '%s/v2/%s?%s' % (
+        links.base_url(pecan.request), resource,
+        parse.urlencode(request_query))
     return collection
