@@ -1,0 +1,42 @@
+"""cyborg-clone-all-in-one: API, conductor and fake-driver agent in one
+process, on SQLite and oslo.messaging's in-process transport.
+
+It migrates the database to the newest schema first, so a fresh machine
+needs no other step. The RPC servers use the threading executor, whose
+threads are green here like the API's connections.
+"""
+
+from cyborg_clone import cmd
+
+cmd.monkey_patch()  # First: see cyborg_clone/cmd/__init__.py.
+
+# ruff: noqa: E402
+from cyborg_clone.api import app as api_app
+from cyborg_clone.cmd import agent
+from cyborg_clone.cmd import api
+from cyborg_clone.cmd import conductor
+from cyborg_clone.cmd import startup
+from cyborg_clone.common import service
+from cyborg_clone.common import wsgi_server
+from cyborg_clone.db import migration
+
+PROG = 'cyborg-clone-all-in-one'
+
+# What makes this a laptop install; a config file may still change each.
+DEFAULTS = (
+    ('api', 'auth_strategy', 'noauth'),
+    (None, 'transport_url', 'fake:/'),
+    ('agent', 'enabled_drivers', ['fake']),
+    ('agent', 'report_interval', 10),
+)
+
+
+def main(argv=None):
+    conf = startup.prepare(argv, PROG, defaults=DEFAULTS)
+    migration.upgrade(conf)
+    sock = api.listen(conf, PROG)
+    return service.Launcher([
+        conductor.build_service(conf),
+        agent.build_service(conf),
+        wsgi_server.Server(api_app.setup_app(conf), sock),
+    ]).run()

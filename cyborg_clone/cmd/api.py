@@ -1,0 +1,33 @@
+"""cyborg-clone-api: the REST API on eventlet's WSGI server."""
+
+from cyborg_clone import cmd
+
+cmd.monkey_patch()  # First: see cyborg_clone/cmd/__init__.py.
+
+# ruff: noqa: E402
+import sys
+
+from cyborg_clone.api import app as api_app
+from cyborg_clone.cmd import startup
+from cyborg_clone.common import wsgi_server
+from cyborg_clone.db import api as db_api
+
+PROG = 'cyborg-clone-api'
+
+
+def listen(conf, prog):
+    """The socket on [api]host_ip:[api]port, or exit with a one-line
+    message (the port is taken, the address is not this host's)."""
+    try:
+        return wsgi_server.listen(conf.api.host_ip, conf.api.port)
+    except OSError as error:
+        sys.exit('%s: cannot listen on %s:%s: %s' % (
+            prog, conf.api.host_ip, conf.api.port, error.strerror or error))
+
+
+def main(argv=None):
+    conf = startup.prepare(argv, PROG)
+    db_api.configure(conf)
+    app = api_app.setup_app(conf)
+    sock = listen(conf, PROG)
+    return wsgi_server.serve(app, sock, conf.api.workers)

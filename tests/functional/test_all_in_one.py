@@ -1,0 +1,75 @@
+"""cyborg-clone-all-in-one as a real process: the first README command."""
+
+import json
+import urllib.request
+
+import pytest
+
+from tests.functional import processes
+
+pytestmark = pytest.mark.slow
+
+HOST = 'aio-test-host'
+INSTANCE = '6a2f6c9e-4d7b-4a51-9c1e-2f3e1b8d0a11'
+
+
+def request(method, url, body=None):
+    """(status, decoded JSON or None) of one request."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={'Content-Type': 'application/json'})
+    with urllib.request.urlopen(req, timeout=10) as response:
+        text = response.read()
+        return response.status, json.loads(text) if text else None
+
+
+@pytest.fixture
+def all_in_one(tmp_path):
+    port = processes.free_port()
+    config = processes.write_config(tmp_path, {
+        'DEFAULT': {'host': HOST},
+        'api': {'port': port},
+        'agent': {'report_interval': 1},
+    })
+    with processes.Process('cyborg-clone-all-in-one', config,
+                           tmp_path) as process:
+        url = 'http://127.0.0.1:%d' % port
+        processes.wait_for_http(process, url + '/')
+        yield process, url
+
+
+def fake_deployable(url):
+    deployables = request('GET', url + '/v2/deployables')[1]['deployables']
+    return next((d for d in deployables
+                 if d['name'] == HOST + '_FakeDevice'), None)
+
+
+def bind_one_arq(url, rp_uuid):
+    request('POST', url + '/v2/device_profiles',
+            [{'name': 'dp', 'groups': [{'resources:FPGA': '1'}]}])
+    arq = request('POST', url + '/v2/accelerator_requests',
+                  {'device_profile_name': 'dp'})[1]['arqs'][0]
+    status, _ = request('PATCH', url + '/v2/accelerator_requests', {
+        arq['uuid']: [
+            {'op': 'add', 'path': '/hostname', 'value': HOST},
+            {'op': 'add', 'path': '/device_rp_uuid', 'value': rp_uuid},
+            {'op': 'add', 'path': '/instance_uuid', 'value': INSTANCE}]})
+    assert status == 202
+    return url + '/v2/accelerator_requests/' + arq['uuid']
+
+
+def test_all_in_one_reports_binds_and_stops_on_sigterm(all_in_one):
+    process, url = all_in_one
+
+    # Agent -> conductor (a cast) -> database -> API.
+    deployable = processes.wait_until(
+        lambda: fake_deployable(url), message='fake deployable listed')
+
+    # API -> conductor: the bind is a cast that a conductor green thread
+    # in the same process picks up from the fake:// transport.
+    arq_url = bind_one_arq(url, deployable['rp_uuid'])
+    processes.wait_until(
+        lambda: request('GET', arq_url)[1]['state'] == 'Bound',
+        message='ARQ bound')
+
+    assert process.stop() == 0, process.log()

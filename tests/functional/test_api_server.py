@@ -1,0 +1,69 @@
+"""cyborg-clone-api as a real process with two pre-forked workers."""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+
+import pytest
+
+from tests.functional import processes
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def api(tmp_path, migrated_template):
+    shutil.copy(migrated_template, tmp_path / 'cyborg_clone.sqlite')
+    port = processes.free_port()
+    config = processes.write_config(tmp_path, {
+        'DEFAULT': {'transport_url': 'fake:/'},
+        'api': {'port': port, 'workers': 2, 'auth_strategy': 'noauth'},
+    })
+    with processes.Process('cyborg-clone-api', config, tmp_path) as process:
+        processes.wait_for_http(process, 'http://127.0.0.1:%d/' % port)
+        processes.wait_until(lambda: len(process.children()) == 2,
+                             message='two workers')
+        yield process, port
+
+
+def test_one_keep_alive_connection_carries_several_requests(api):
+    process, port = api
+    connection = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+    headers = {'Content-Type': 'application/json'}
+    body = json.dumps([{'name': 'dp', 'groups': [{'resources:FPGA': '1'}]}])
+    requests = [('GET', '/', None), ('GET', '/v2', None),
+                ('POST', '/v2/device_profiles', body),
+                ('GET', '/v2/device_profiles', None)]
+    statuses = []
+    sockets = set()
+    for method, path, payload in requests:
+        connection.request(method, path, body=payload, headers=headers)
+        sockets.add(connection.sock)
+        response = connection.getresponse()
+        statuses.append(response.status)
+        document = json.loads(response.read())
+        assert not response.will_close, response.headers
+
+    assert statuses == [200, 200, 201, 200]
+    assert len(sockets) == 1
+    assert [p['name'] for p in document['device_profiles']] == ['dp']
+    # The idle keep-alive connection must not hold the shutdown up.
+    assert process.stop() == 0, process.log()
+    connection.close()
+
+
+def test_a_dead_worker_is_replaced_and_sigterm_stops_all(api):
+    process, port = api
+    dead = min(process.children())
+
+    os.kill(dead, signal.SIGKILL)
+
+    def replaced():
+        pids = process.children()
+        return len(pids) == 2 and dead not in pids and pids
+    workers = processes.wait_until(replaced, message='a new worker')
+    processes.wait_for_http(process, 'http://127.0.0.1:%d/' % port)
+    assert process.stop() == 0, process.log()
+    assert not any(os.path.exists('/proc/%d' % pid) for pid in workers)

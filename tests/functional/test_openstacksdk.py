@@ -1,0 +1,121 @@
+"""openstacksdk's accelerator proxy, unchanged, against a real all-in-one.
+
+This is the client python-cyborgclient (``openstack accelerator ...``) is
+built on. The flow is Nova's: create a profile, create ARQs, bind, poll
+until resolved, unbind, delete; then every other resource the proxy knows.
+"""
+
+import uuid
+
+import openstack
+import pytest
+
+from tests.functional import processes
+
+pytestmark = pytest.mark.slow
+
+HOST = 'sdk-host'
+INSTANCE = '6c3ab26c-2b6c-4c1a-a3e1-7a0f1b7f5c11'
+
+
+@pytest.fixture(scope='module')
+def conn(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp('sdk')
+    port = processes.free_port()
+    config = processes.write_config(tmp_path, {
+        'DEFAULT': {'host': HOST},
+        'api': {'port': port},
+        'agent': {'report_interval': 1},
+    })
+    with processes.Process('cyborg-clone-all-in-one', config,
+                           tmp_path) as process:
+        url = 'http://127.0.0.1:%d' % port
+        processes.wait_for_http(process, url + '/')
+        # Version discovery finds /v2 from the document at /, as it does
+        # against Keystone's catalog entry.
+        connection = openstack.connect(
+            load_yaml_config=False, load_envvars=False, auth_type='none',
+            accelerator_endpoint_override=url)
+        processes.wait_until(lambda: list(connection.accelerator
+                                          .deployables()),
+                             message='the agent reported its device')
+        yield connection
+        assert process.stop() == 0, process.log()
+
+
+def test_nova_flow(conn):
+    accel = conn.accelerator
+    profile = accel.create_device_profile(
+        name='sdk-dp', groups=[{'resources:FPGA': '1',
+                                'trait:CUSTOM_FAKE_DEVICE': 'required'}])
+    assert accel.get_device_profile(profile.uuid).name == 'sdk-dp'
+    assert [p.name for p in accel.device_profiles()] == ['sdk-dp']
+
+    arq = accel.create_accelerator_request(device_profile_name='sdk-dp')
+    assert arq.state == 'Initial'
+    [deployable] = accel.deployables()
+    # Nova takes the provider from Placement; its uuid derives from the
+    # deployable's name (the SDK's Deployable has no rp_uuid field).
+    rp_uuid = str(uuid.uuid3(uuid.NAMESPACE_DNS, deployable.name))
+
+    accel.patch_accelerator_request(arq, [
+        {'op': 'add', 'path': '/hostname', 'value': HOST},
+        {'op': 'add', 'path': '/device_rp_uuid', 'value': rp_uuid},
+        {'op': 'add', 'path': '/instance_uuid', 'value': INSTANCE}])
+    bound = processes.wait_until(
+        lambda: _resolved(accel.get_accelerator_request(arq.uuid)),
+        timeout=15, message='the ARQ resolved')
+    assert bound.state == 'Bound'
+    assert bound.hostname == HOST
+    assert bound.instance_uuid == INSTANCE
+    assert bound.attach_handle_type == 'TEST_PCI'
+    assert set(bound.attach_handle_info) == {'domain', 'bus', 'device',
+                                             'function'}
+
+    accel.patch_accelerator_request(arq, [
+        {'op': 'remove', 'path': '/' + field}
+        for field in ('hostname', 'device_rp_uuid', 'instance_uuid')])
+    unbound = accel.get_accelerator_request(arq.uuid)
+    assert unbound.state == 'Unbound'
+    assert unbound.attach_handle_info == {}
+
+    accel.delete_accelerator_request(arq, ignore_missing=False)
+    assert list(accel.accelerator_requests()) == []
+    accel.delete_device_profile(profile, ignore_missing=False)
+    assert list(accel.device_profiles()) == []
+
+
+def _resolved(arq):
+    return arq if arq.state in ('Bound', 'BindFailed') else None
+
+
+def test_hardware_resources(conn):
+    accel = conn.accelerator
+    [device] = accel.devices()
+    assert device.hostname == HOST
+    assert accel.get_device(device.uuid).vendor == '0xABCD'
+    accel.disable_device(device)
+    accel.enable_device(device)
+
+    [deployable] = accel.deployables()
+    programmed = accel.patch_deployable(deployable, [{
+        'path': '/program', 'op': 'replace',
+        'value': [{'image_uuid': 'a6a12670-7014-4cff-a563-cea949b57fb3'}]}])
+    assert programmed.name == HOST + '_FakeDevice'
+
+    [rc] = [a for a in accel.attributes() if a.key == 'rc']
+    created = accel.create_attribute(deployable_id=rc.deployable_id,
+                                     key='sdk-key', value='sdk-value')
+    assert accel.get_attribute(created.uuid).value == 'sdk-value'
+    assert 'sdk-key' in {a.key for a in accel.attributes()}
+    accel.delete_attribute(created, ignore_missing=False)
+    assert 'sdk-key' not in {a.key for a in accel.attributes()}
+
+
+def test_errors_reach_the_sdk_as_exceptions(conn):
+    with pytest.raises(openstack.exceptions.ResourceNotFound):
+        conn.accelerator.get_accelerator_request(INSTANCE)
+    with pytest.raises(openstack.exceptions.BadRequestException) as error:
+        conn.accelerator.create_device_profile(name='bad name',
+                                               groups=[])
+    assert 'name' in str(error.value)
