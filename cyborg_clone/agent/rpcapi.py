@@ -6,16 +6,9 @@ from cyborg_clone.common import rpc
 RPC_API_VERSION = '1.0'
 
 
-class AgentAPI:
+class AgentAPI(rpc.ClientAPI):
     def __init__(self, conf):
-        self.conf = conf
-        self._client = None
-
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = rpc.get_client(self.conf, self.conf.agent.topic)
-        return self._client
+        super().__init__(conf, conf.agent.topic)
 
     def program(self, context, hostname, deployable_name, image_id,
                 timeout=None):

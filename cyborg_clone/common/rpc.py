@@ -50,3 +50,19 @@ def get_server(conf, topic, server, endpoints):
     return messaging.get_rpc_server(
         get_transport(conf), target, endpoints, executor='threading',
         serializer=ContextSerializer())
+
+
+class ClientAPI:
+    """Base of the client side of an RPC API: the client on ``topic`` is
+    made on first use, so building an API object needs no transport."""
+
+    def __init__(self, conf, topic):
+        self.conf = conf
+        self.topic = topic
+        self._client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = get_client(self.conf, self.topic)
+        return self._client

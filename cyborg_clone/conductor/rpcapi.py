@@ -6,17 +6,9 @@ from cyborg_clone.common import rpc
 RPC_API_VERSION = '1.0'
 
 
-class ConductorAPI:
+class ConductorAPI(rpc.ClientAPI):
     def __init__(self, conf):
-        self.conf = conf
-        self._client = None
-
-    @property
-    def client(self):
-        # Created lazily so building the API app needs no transport.
-        if self._client is None:
-            self._client = rpc.get_client(self.conf, self.conf.conductor.topic)
-        return self._client
+        super().__init__(conf, conf.conductor.topic)
 
     def bind_arqs(self, context, arq_uuids):
         """Finish binding ARQs the API moved to BindStarted (async)."""

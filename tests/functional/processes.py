@@ -11,6 +11,7 @@ failing assertion shows, and is stopped by its pid::
         assert api.stop() == 0
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -131,3 +132,18 @@ def wait_until(condition, timeout=STARTUP_TIMEOUT, message='condition'):
             raise AssertionError('%s did not hold within %s s'
                                  % (message, timeout))
         time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def all_in_one(directory, host, **sections):
+    """A running ``cyborg-clone-all-in-one`` reporting as ``host`` every
+    second; yields (process, base URL). ``sections`` add config options."""
+    config = {'DEFAULT': {'host': host}, 'api': {'port': free_port()},
+              'agent': {'report_interval': 1}}
+    for name, options in sections.items():
+        config.setdefault(name, {}).update(options)
+    path = write_config(directory, config)
+    with Process('cyborg-clone-all-in-one', path, directory) as process:
+        url = 'http://127.0.0.1:%d' % config['api']['port']
+        wait_for_http(process, url + '/')
+        yield process, url

@@ -25,17 +25,8 @@ def request(method, url, body=None):
 
 @pytest.fixture
 def all_in_one(tmp_path):
-    port = processes.free_port()
-    config = processes.write_config(tmp_path, {
-        'DEFAULT': {'host': HOST},
-        'api': {'port': port},
-        'agent': {'report_interval': 1},
-    })
-    with processes.Process('cyborg-clone-all-in-one', config,
-                           tmp_path) as process:
-        url = 'http://127.0.0.1:%d' % port
-        processes.wait_for_http(process, url + '/')
-        yield process, url
+    with processes.all_in_one(tmp_path, HOST) as running:
+        yield running
 
 
 def fake_deployable(url):

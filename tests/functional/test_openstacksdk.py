@@ -21,16 +21,7 @@ INSTANCE = '6c3ab26c-2b6c-4c1a-a3e1-7a0f1b7f5c11'
 @pytest.fixture(scope='module')
 def conn(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp('sdk')
-    port = processes.free_port()
-    config = processes.write_config(tmp_path, {
-        'DEFAULT': {'host': HOST},
-        'api': {'port': port},
-        'agent': {'report_interval': 1},
-    })
-    with processes.Process('cyborg-clone-all-in-one', config,
-                           tmp_path) as process:
-        url = 'http://127.0.0.1:%d' % port
-        processes.wait_for_http(process, url + '/')
+    with processes.all_in_one(tmp_path, HOST) as (process, url):
         # Version discovery finds /v2 from the document at /, as it does
         # against Keystone's catalog entry.
         connection = openstack.connect(
