@@ -369,6 +369,14 @@ def test_bad_patches_change_nothing(api, hardware, profile, make_body,
     assert states(api) == ['Initial'] * 3
 
 
+def test_malformed_json_patch_is_400(api, hardware, profile):
+    create_arqs(api)
+    response = api.request('PATCH', '/v2/accelerator_requests',
+                           raw='{"x": [', headers=SERVICE, status=400)
+    assert 'JSON' in error_of(response)
+    assert states(api) == ['Initial'] * 3
+
+
 def test_bad_bind_state_is_400(api):
     response = api.get('/v2/accelerator_requests?bind_state=bound',
                        status=400)
