@@ -93,3 +93,46 @@ class ServiceUnavailable(CyborgCloneException):
 
 class DriverError(CyborgCloneException):
     message = 'Driver %(driver)s failed: %(reason)s'
+
+
+# The FPGA image API answers {"error": {"code", "message"}}; ``error_code``
+# is that stable code, documented in api-ref. Other errors get the code of
+# their HTTP status (api/fpga_image_errors.py).
+
+class FpgaImageNotFound(NotFound):
+    message = 'FPGA image %(image_id)s could not be found.'
+    error_code = 'FPGA.0404'
+
+
+class FpgaImageBuildRunning(Conflict):
+    message = ('Project %(project_id)s is already building FPGA image '
+               '%(image_id)s; a project builds one image at a time.')
+    error_code = 'FPGA.1001'
+
+
+class FpgaImageProtected(Conflict):
+    message = ('FPGA image %(image_id)s is associated with VM images and '
+               'cannot be deleted; disassociate it first.')
+    error_code = 'FPGA.1002'
+
+
+class FpgaImageBusy(Conflict):
+    message = ('FPGA image %(image_id)s is %(status)s; %(action)s needs '
+               '%(need)s.')
+    error_code = 'FPGA.1003'
+
+
+class FpgaImageAssociated(Conflict):
+    message = 'FPGA image %(image_id)s is already associated with %(vm)s.'
+    error_code = 'FPGA.1004'
+
+
+class FpgaImageAssociationLimit(Conflict):
+    message = ('VM image %(vm)s already has %(limit)d FPGA images, the '
+               'most it may have.')
+    error_code = 'FPGA.1005'
+
+
+class FpgaImageNotAssociated(NotFound):
+    message = 'FPGA image %(image_id)s is not associated with %(vm)s.'
+    error_code = 'FPGA.1006'

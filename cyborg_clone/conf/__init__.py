@@ -9,9 +9,13 @@ from cyborg_clone.conf import api
 from cyborg_clone.conf import conductor
 from cyborg_clone.conf import database
 from cyborg_clone.conf import default
+from cyborg_clone.conf import fpga_image
+from cyborg_clone.conf import image_store
 from cyborg_clone.conf import nova
+from cyborg_clone.conf import object_store
 
-_MODULES = (default, api, database, conductor, agent, nova)
+_MODULES = (default, api, database, conductor, agent, nova, object_store,
+            image_store, fpga_image)
 
 
 def register_opts(conf):

@@ -180,3 +180,74 @@ class HostReport(Base):
     fingerprint = orm.mapped_column(sa.String(64), nullable=False)
     reported_at = orm.mapped_column(sa.DateTime, nullable=False,
                                     default=_utcnow, onupdate=_utcnow)
+
+
+class FpgaImage(TimestampMixin, Base):
+    """An FPGA image of a project: built from a DCP tarball or registered
+    from a finished image file."""
+
+    __tablename__ = 'fpga_images'
+    __table_args__ = (
+        sa.Index('ix_fpga_images_project_id_created_at', 'project_id',
+                 'created_at'),
+        sa.Index('ix_fpga_images_status', 'status'),
+    )
+
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    # The id clients see: 32 lowercase hex characters.
+    image_id = orm.mapped_column(sa.String(32), nullable=False, unique=True)
+    project_id = orm.mapped_column(sa.String(255), nullable=False)
+    name = orm.mapped_column(sa.String(64), nullable=False)
+    description = orm.mapped_column(sa.String(255), nullable=False,
+                                    default='')
+    status = orm.mapped_column(sa.String(20), nullable=False)
+    message = orm.mapped_column(sa.String(255))
+    metadata_json = orm.mapped_column(sa.Text, nullable=False, default='{}')
+    # The DCP tarball (builds) or image file (registrations) it came from.
+    bucket = orm.mapped_column(sa.String(63), nullable=False)
+    object_key = orm.mapped_column(sa.String(128), nullable=False)
+    log_directory = orm.mapped_column(sa.String(64), nullable=False,
+                                      default='')
+    size_bytes = orm.mapped_column(sa.BigInteger)
+    sha256 = orm.mapped_column(sa.String(64))
+    # When its current build or registration step started (recovery).
+    work_started_at = orm.mapped_column(sa.DateTime)
+
+
+class FpgaImageBuild(Base):
+    """A project's build in flight. The primary key is the project, so the
+    database itself allows one build per project at a time, whichever API
+    worker or conductor asks."""
+
+    __tablename__ = 'fpga_image_builds'
+
+    project_id = orm.mapped_column(sa.String(255), primary_key=True)
+    fpga_image_id = orm.mapped_column(
+        sa.ForeignKey('fpga_images.id', ondelete='CASCADE'), nullable=False,
+        unique=True)
+    started_at = orm.mapped_column(sa.DateTime, nullable=False,
+                                   default=_utcnow)
+
+
+class FpgaImageAssociation(Base):
+    """An FPGA image associated with a VM image. ``slot`` (0-9, unique per
+    VM image) lets the database enforce "at most 10 per VM image" even
+    when two requests race."""
+
+    __tablename__ = 'fpga_image_associations'
+    __table_args__ = (
+        sa.UniqueConstraint('image_id', 'fpga_image_id'),
+        sa.UniqueConstraint('image_id', 'slot'),
+        sa.CheckConstraint('slot >= 0 AND slot < 10',
+                           name='ck_fpga_image_associations_slot'),
+        sa.Index('ix_fpga_image_associations_fpga_image_id',
+                 'fpga_image_id'),
+    )
+
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    image_id = orm.mapped_column(sa.String(36), nullable=False)
+    fpga_image_id = orm.mapped_column(
+        sa.ForeignKey('fpga_images.id', ondelete='RESTRICT'), nullable=False)
+    slot = orm.mapped_column(sa.Integer, nullable=False)
+    created_at = orm.mapped_column(sa.DateTime, nullable=False,
+                                   default=_utcnow)
