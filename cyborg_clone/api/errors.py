@@ -1,4 +1,5 @@
-"""Every error leaves the API as ``{"error_message": "<JSON string>"}``.
+"""Every error leaves the API as ``{"error_message": "<JSON string>"}``
+(the FPGA image API's paths excepted: see fpga_image_errors).
 
 The inner string is ``{"faultcode", "faultstring", "debuginfo"}``, which is
 what python-cyborgclient and openstacksdk decode. Errors raised inside WSME
@@ -14,6 +15,8 @@ from oslo_log import log as logging
 import webob
 import webob.dec
 
+from cyborg_clone.api import fpga_image_errors
+
 LOG = logging.getLogger(__name__)
 
 _GENERIC_SERVER_ERROR = ('The server has either erred or is incapable of '
@@ -27,11 +30,14 @@ def error_body(status_code, faultstring):
     return json.dumps({'error_message': json.dumps(fault)})
 
 
-def _faultstring(response):
+def _faultstring(response, family):
     try:
         body = json.loads(response.body)
     except ValueError:
         body = None
+    if isinstance(body, dict) and family and isinstance(
+            body.get('error'), dict) and 'code' in body['error']:
+        return None  # already in the FPGA image API's format
     if isinstance(body, dict):
         if isinstance(body.get('faultstring'), str):
             return body['faultstring']
@@ -53,15 +59,16 @@ class ErrorFormatMiddleware:
         response = request.get_response(self.application)
         if response.status_int < 400:
             return response
-        faultstring = _faultstring(response)
+        family = fpga_image_errors.in_family(request.path_info)
+        faultstring = _faultstring(response, family)
         if faultstring is None:
             return response  # already in the wire format
         if response.status_int >= 500:
             LOG.error('%s %s failed with %s: %s', request.method,
                       request.path, response.status, faultstring)
             faultstring = _GENERIC_SERVER_ERROR
-        response.body = error_body(response.status_int,
-                                   faultstring).encode()
+        render = fpga_image_errors.body if family else error_body
+        response.body = render(response.status_int, faultstring).encode()
         response.content_type = 'application/json'
         response.charset = None
         return response

@@ -65,8 +65,9 @@ def parse(header_value):
 
 
 def is_versioned(path):
-    """Everything but the root version document is microversioned."""
-    return path.strip('/') != ''
+    """The Cyborg API is microversioned, except its root version document;
+    the FPGA image API (/v1|v2/{project}/cloudservers/...) is not."""
+    return path.strip('/') != '' and '/cloudservers/' not in path
 
 
 class MicroversionMiddleware:

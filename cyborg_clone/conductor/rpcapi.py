@@ -2,7 +2,8 @@
 
 from cyborg_clone.common import rpc
 
-# 1.0: bind_arqs, report_data, program_deployable.
+# 1.0: bind_arqs, report_data, program_deployable, build_fpga_image,
+#      save_fpga_image, delete_fpga_image.
 RPC_API_VERSION = '1.0'
 
 
@@ -25,3 +26,19 @@ class ConductorAPI(rpc.ClientAPI):
         cctxt = self.client.prepare(timeout=timeout)
         return cctxt.call(context, 'program_deployable',
                           deployable_uuid=deployable_uuid, image_id=image_id)
+
+    def build_fpga_image(self, context, image_id):
+        """Build an FPGA image from its DCP tarball (async)."""
+        self.client.prepare().cast(context, 'build_fpga_image',
+                                   image_id=image_id)
+
+    def save_fpga_image(self, context, image_id):
+        """Copy a registered image file into the image store (async)."""
+        self.client.prepare().cast(context, 'save_fpga_image',
+                                   image_id=image_id)
+
+    def delete_fpga_image(self, context, image_id):
+        """Remove a deleting FPGA image from the image store, then its
+        record (async)."""
+        self.client.prepare().cast(context, 'delete_fpga_image',
+                                   image_id=image_id)

@@ -11,8 +11,10 @@ from cyborg_clone.policies import base
 from cyborg_clone.policies import deployable
 from cyborg_clone.policies import device
 from cyborg_clone.policies import device_profile
+from cyborg_clone.policies import fpga_image
 
-_MODULES = (base, device_profile, arq, device, deployable, attribute)
+_MODULES = (base, device_profile, arq, device, deployable, attribute,
+            fpga_image)
 
 
 def list_rules():

@@ -3,6 +3,7 @@
 import pecan
 from pecan import rest
 
+from cyborg_clone.api.controllers import fpga_images
 from cyborg_clone.api.controllers import v2
 from cyborg_clone.api.controllers import versions
 
@@ -21,4 +22,10 @@ class RootController(rest.RestController):
         # the /v2 prefix (bookmark links point there).
         if primary_key == 'v2':
             return self.v2, remainder
+        if primary_key == 'v1' and remainder:
+            # /v1/{project_id}/cloudservers/fpga_image (FPGA image API).
+            found = fpga_images.route('v1', remainder[0], remainder[1:])
+            if found is not None:
+                return found
+            pecan.abort(404)
         return self.v2._lookup(primary_key, *remainder)

@@ -3,6 +3,7 @@
 import pecan
 from pecan import rest
 
+from cyborg_clone.api.controllers import fpga_images
 from cyborg_clone.api.controllers import versions
 from cyborg_clone.api.controllers.v2 import arqs
 from cyborg_clone.api.controllers.v2 import attributes
@@ -23,9 +24,13 @@ class V2Controller(rest.RestController):
 
     @pecan.expose()
     def _lookup(self, name, *remainder):
-        if name not in self.RESOURCES:
+        if name in self.RESOURCES:
+            return getattr(self, name), remainder
+        # /v2/{project_id}/cloudservers/fpga_image (the FPGA image API).
+        found = fpga_images.route('v2', name, remainder)
+        if found is None:
             pecan.abort(404)
-        return getattr(self, name), remainder
+        return found
 
     @pecan.expose('json')
     def get_all(self):

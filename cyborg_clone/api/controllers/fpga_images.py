@@ -1,0 +1,246 @@
+"""The FPGA image API, in the style of a public cloud's:
+
+* ``POST /v2/{project_id}/cloudservers/fpga_image``: build from a DCP;
+* ``/v1/{project_id}/cloudservers/fpga_image``: register (POST), list
+  (``GET .../detail``), delete (``DELETE .../{id}``), associate with a VM
+  image (``POST|DELETE .../{id}/association``), query associations
+  (``GET .../associations``).
+
+Its bodies and ``{"error": {"code", "message"}}`` errors are that API's,
+not Cyborg's, so these are plain Pecan handlers rather than WSME ones.
+"""
+
+import functools
+import json
+import math
+
+import pecan
+
+from cyborg_clone import policies
+from cyborg_clone.api import fpga_image_errors
+from cyborg_clone.api import fpga_image_params as params
+from cyborg_clone.api import validation
+from cyborg_clone.api.schemas import fpga_image as schema
+from cyborg_clone.common import exception
+from cyborg_clone.objects import fpga_image
+
+RULE = 'cyborg:fpga_image:%s'
+FpgaImage = fpga_image.FpgaImage
+_MIB = 1024 * 1024
+
+
+def handler(action, status=200):
+    """Authorise ``action`` on the path's project, run the handler and
+    render its result, or the error, in this API's format."""
+    def decorate(function):
+        @functools.wraps(function)
+        def wrapper(self, *args, **kwargs):
+            request = pecan.request
+            try:
+                policies.authorize(request.enforcer, RULE % action,
+                                   request.context,
+                                   {'project_id': self.project_id})
+                result = function(self, *args, **kwargs)
+            except exception.CyborgCloneException as error:
+                pecan.response.status = error.code
+                return _json(fpga_image_errors.body(error.code, str(error),
+                                                    error))
+            pecan.response.status = status
+            return '' if result is None else _json(json.dumps(result))
+        return wrapper
+    return decorate
+
+
+def _json(text):
+    pecan.response.content_type = 'application/json'
+    return text
+
+
+# Pecan spreads a JSON body's keys into keyword arguments; the handlers
+# below read and validate the body themselves, so they take and ignore
+# those as ``**_spread``.
+
+
+def _body(document):
+    """The request's JSON body checked against ``document``."""
+    try:
+        body = json.loads(pecan.request.body or b'null')
+    except ValueError:
+        raise exception.Invalid(
+            reason='the request body is not valid JSON.') from None
+    return validation.schema(document, body)
+
+
+def _no_other(params_given, *known):
+    unknown = sorted(set(params_given) - set(known))
+    if unknown:
+        raise exception.Invalid(reason='unknown query parameter(s): %s.'
+                                % ', '.join(unknown))
+
+
+def image_view(image):
+    """One item of ``fpgaimages``."""
+    return {
+        'id': image.image_id,
+        'name': image.name,
+        'description': image.description,
+        'status': image.status,
+        'size': (math.ceil(image.size_bytes / _MIB)
+                 if image.size_bytes is not None else None),
+        'createdAt': image.created_at.strftime('%Y-%m-%d %H:%M:%S'),
+        'protected': image.protected,
+        'message': image.message,
+        'metadata': image.metadata,
+        'log_directory': ('%s:%s' % (image.bucket, image.log_directory)
+                          if image.status != fpga_image.SAVING
+                          and image.object_key.endswith('.tar') else None),
+    }
+
+
+def _generic():
+    """A fresh generic Pecan handler answering 405 to methods that have no
+    ``.when`` of their own (each route needs its own function: Pecan keeps
+    the method table on it)."""
+    def not_allowed(self, *_args, **_kwargs):
+        pecan.abort(405)
+    return pecan.expose(generic=True)(not_allowed)
+
+
+class BuildController:
+    """/v2/{project_id}/cloudservers/fpga_image"""
+
+    def __init__(self, project_id):
+        self.project_id = project_id
+
+    index = _generic()
+
+    @index.when(method='POST')
+    @handler('create')
+    def post(self, **_spread):
+        body = _body(schema.create)['fpga_image']
+        bucket, key = params.location('dcp_location', body['dcp_location'],
+                                      ('.tar',))
+        image = FpgaImage.create_build(
+            self.project_id, params.name(body['name']),
+            params.description(body.get('description')), bucket, key,
+            params.log_directory(body.get('log_directory'), key))
+        pecan.request.conductor_api.build_fpga_image(
+            pecan.request.context, image_id=image.image_id)
+        return {'fpga_image': {'id': image.image_id,
+                               'status': image.status}}
+
+
+class ImageController:
+    """/v1/{project_id}/cloudservers/fpga_image/{fpga_image_id}"""
+
+    def __init__(self, project_id, image_id):
+        self.project_id = project_id
+        self.image_id = image_id
+
+    index = _generic()
+    association = _generic()
+
+    @index.when(method='DELETE')
+    @handler('delete', status=204)
+    def delete(self, **_spread):
+        FpgaImage.start_delete(params.image_id(self.image_id),
+                               self.project_id)
+        pecan.request.conductor_api.delete_fpga_image(
+            pecan.request.context, image_id=self.image_id)
+
+    @association.when(method='POST')
+    @handler('associate', status=204)
+    def associate(self, **_spread):
+        FpgaImage.associate(params.image_id(self.image_id), self.project_id,
+                            self._vm_image())
+
+    @association.when(method='DELETE')
+    @handler('disassociate', status=204)
+    def disassociate(self, **_spread):
+        FpgaImage.disassociate(params.image_id(self.image_id),
+                               self.project_id, self._vm_image())
+
+    @staticmethod
+    def _vm_image():
+        return params.vm_image_id(_body(schema.association)['image']['id'])
+
+
+class ImagesController:
+    """/v1/{project_id}/cloudservers/fpga_image"""
+
+    def __init__(self, project_id):
+        self.project_id = project_id
+
+    index = _generic()
+    detail = _generic()
+    associations = _generic()
+
+    @index.when(method='POST')
+    @handler('create')
+    def post(self, **_spread):
+        body = _body(schema.register)['fpga_image']
+        bucket, key = params.location('location', body['location'],
+                                      ('.bin', '.xclbin'))
+        image = FpgaImage.register(
+            self.project_id, params.name(body['name']),
+            params.description(body.get('description')),
+            params.metadata(body.get('metadata')), bucket, key)
+        pecan.request.conductor_api.save_fpga_image(
+            pecan.request.context, image_id=image.image_id)
+        return {'fpga_image': {'id': image.image_id,
+                               'status': image.status}}
+
+    @detail.when(method='GET')
+    def list_images(self, **query):
+        if query.get('fpga_image_id') is not None:
+            return self._one(**query)
+        return self._page(**query)
+
+    @handler('get_one')
+    def _one(self, **query):
+        # One image asked for by id: paging does not apply.
+        _no_other(query, 'fpga_image_id', 'page', 'size')
+        image = FpgaImage.get(params.image_id(query['fpga_image_id']),
+                              self.project_id)
+        return {'count': 1, 'fpgaimages': [image_view(image)]}
+
+    @handler('get_all')
+    def _page(self, **query):
+        _no_other(query, 'page', 'size')
+        offset, limit = params.paging(query.get('page'), query.get('size'))
+        count, images = FpgaImage.list(self.project_id, offset, limit)
+        return {'count': count, 'fpgaimages': [image_view(i)
+                                               for i in images]}
+
+    @associations.when(method='GET')
+    @handler('get_all')
+    def list_associations(self, **query):
+        _no_other(query, 'image_id', 'fpga_image_id', 'page', 'size')
+        vm_image = query.get('image_id')
+        image_id = query.get('fpga_image_id')
+        offset, limit = params.paging(query.get('page'), query.get('size'))
+        if vm_image is None and image_id is None:
+            return {'associations': []}
+        found = FpgaImage.associations(
+            self.project_id,
+            vm_image_id=None if vm_image is None
+            else params.vm_image_id(vm_image),
+            image_id=None if image_id is None else params.image_id(image_id),
+            offset=offset, limit=limit)
+        return {'associations': [
+            {'image_id': vm, 'fpgaimages': [image_view(i) for i in images]}
+            for vm, images in found]}
+
+    @pecan.expose()
+    def _lookup(self, image_id, *remainder):
+        return ImageController(self.project_id, image_id), remainder
+
+
+def route(version, project_id, remainder):
+    """The controller for /{version}/{project_id}/cloudservers/fpga_image,
+    or None when ``remainder`` is not that family's path."""
+    if tuple(remainder[:2]) != ('cloudservers', 'fpga_image'):
+        return None
+    controller = (BuildController if version == 'v2'
+                  else ImagesController)(project_id)
+    return controller, remainder[2:]
