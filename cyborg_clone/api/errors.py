@@ -35,8 +35,7 @@ def _faultstring(response, family):
         body = json.loads(response.body)
     except ValueError:
         body = None
-    if isinstance(body, dict) and family and isinstance(
-            body.get('error'), dict) and 'code' in body['error']:
+    if family and fpga_image_errors.is_family_body(body):
         return None  # already in the FPGA image API's format
     if isinstance(body, dict):
         if isinstance(body.get('faultstring'), str):

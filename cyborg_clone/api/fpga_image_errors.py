@@ -26,6 +26,14 @@ def in_family(path):
     return FAMILY_MARKER in path
 
 
+def is_family_body(body):
+    """True for a body this module wrote (keystonemiddleware's 401 also
+    says {"error": ...}, with an integer code and a title)."""
+    error = body.get('error') if isinstance(body, dict) else None
+    return (isinstance(error, dict) and set(error) == {'code', 'message'}
+            and str(error['code']).startswith('FPGA.'))
+
+
 def code_for(status, error=None):
     return getattr(error, 'error_code', None) or STATUS_CODES.get(
         status, 'FPGA.%04d' % status)

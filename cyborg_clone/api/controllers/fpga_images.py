@@ -43,17 +43,12 @@ def handler(action, status=200):
                 result = function(self, *args, **kwargs)
             except exception.CyborgCloneException as error:
                 pecan.response.status = error.code
-                return _json(fpga_image_errors.body(error.code, str(error),
-                                                    error))
+                return json.loads(fpga_image_errors.body(error.code,
+                                                         str(error), error))
             pecan.response.status = status
-            return '' if result is None else _json(json.dumps(result))
+            return result
         return wrapper
     return decorate
-
-
-def _json(text):
-    pecan.response.content_type = 'application/json'
-    return text
 
 
 # Pecan spreads a JSON body's keys into keyword arguments; the handlers
@@ -114,7 +109,7 @@ class BuildController:
 
     index = _generic()
 
-    @index.when(method='POST')
+    @index.when(method='POST', template='json')
     @handler('create')
     def post(self, **_spread):
         body = _body(schema.create)['fpga_image']
@@ -140,7 +135,7 @@ class ImageController:
     index = _generic()
     association = _generic()
 
-    @index.when(method='DELETE')
+    @index.when(method='DELETE', template='json')
     @handler('delete', status=204)
     def delete(self, **_spread):
         FpgaImage.start_delete(params.image_id(self.image_id),
@@ -148,13 +143,13 @@ class ImageController:
         pecan.request.conductor_api.delete_fpga_image(
             pecan.request.context, image_id=self.image_id)
 
-    @association.when(method='POST')
+    @association.when(method='POST', template='json')
     @handler('associate', status=204)
     def associate(self, **_spread):
         FpgaImage.associate(params.image_id(self.image_id), self.project_id,
                             self._vm_image())
 
-    @association.when(method='DELETE')
+    @association.when(method='DELETE', template='json')
     @handler('disassociate', status=204)
     def disassociate(self, **_spread):
         FpgaImage.disassociate(params.image_id(self.image_id),
@@ -175,7 +170,7 @@ class ImagesController:
     detail = _generic()
     associations = _generic()
 
-    @index.when(method='POST')
+    @index.when(method='POST', template='json')
     @handler('create')
     def post(self, **_spread):
         body = _body(schema.register)['fpga_image']
@@ -190,7 +185,7 @@ class ImagesController:
         return {'fpga_image': {'id': image.image_id,
                                'status': image.status}}
 
-    @detail.when(method='GET')
+    @detail.when(method='GET', template='json')
     def list_images(self, **query):
         if query.get('fpga_image_id') is not None:
             return self._one(**query)
@@ -212,7 +207,7 @@ class ImagesController:
         return {'count': count, 'fpgaimages': [image_view(i)
                                                for i in images]}
 
-    @associations.when(method='GET')
+    @associations.when(method='GET', template='json')
     @handler('get_all')
     def list_associations(self, **query):
         _no_other(query, 'image_id', 'fpga_image_id', 'page', 'size')
