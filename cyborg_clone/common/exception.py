@@ -136,3 +136,30 @@ class FpgaImageAssociationLimit(Conflict):
 class FpgaImageNotAssociated(NotFound):
     message = 'FPGA image %(image_id)s is not associated with %(vm)s.'
     error_code = 'FPGA.1006'
+
+
+# Object store (tenants' buckets) and image store (built FPGA images):
+# clients/object_store.py and clients/image_store.py. "bucket:key" is the
+# notation of the API's dcp_location.
+
+class ObjectNotFound(NotFound):
+    message = 'Object %(bucket)s:%(key)s could not be found: %(reason)s.'
+
+
+class ObjectTooLarge(Invalid):
+    message = ('Object %(bucket)s:%(key)s is larger than the %(max_bytes)d '
+               'bytes allowed.')
+
+
+class ObjectStoreError(CyborgCloneException):
+    message = ('The object store failed to %(action)s %(bucket)s:%(key)s: '
+               '%(reason)s')
+    code = 503
+
+
+class ImageNotFound(NotFound):
+    message = 'Image %(image_id)s is not in the image store.'
+
+
+class ImageCorrupt(CyborgCloneException):
+    message = 'Image %(image_id)s in the image store is corrupt: %(reason)s'

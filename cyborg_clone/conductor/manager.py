@@ -6,15 +6,25 @@ from cyborg_clone.agent import rpcapi as agent_rpcapi
 from cyborg_clone.conductor import arq_binding
 from cyborg_clone.conductor import deployable_programming
 from cyborg_clone.conductor import device_sync
+from cyborg_clone.conductor import fpga_image_build
 from cyborg_clone.conductor import rpcapi
 
 
 class ConductorManager:
     target = messaging.Target(version=rpcapi.RPC_API_VERSION)
 
-    def __init__(self, conf, agent_api=None):
+    def __init__(self, conf, agent_api=None, factory=None):
         self.conf = conf
         self.agent_api = agent_api or agent_rpcapi.AgentAPI(conf)
+        self._factory = factory
+
+    @property
+    def factory(self):
+        # Built on first use: a conductor that never builds images needs
+        # no object store client.
+        if self._factory is None:
+            self._factory = fpga_image_build.Factory(self.conf)
+        return self._factory
 
     def bind_arqs(self, context, arq_uuids):
         arq_binding.bind_arqs(self.conf, context, arq_uuids)
@@ -26,6 +36,16 @@ class ConductorManager:
         return deployable_programming.program(
             self.conf, context, self.agent_api, deployable_uuid, image_id)
 
+    def build_fpga_image(self, context, image_id):
+        self.factory.build(image_id)
+
+    def save_fpga_image(self, context, image_id):
+        self.factory.save(image_id)
+
+    def delete_fpga_image(self, context, image_id):
+        self.factory.delete(image_id)
+
     def periodic_tasks(self, context):
         """Housekeeping run every [conductor]periodic_interval."""
         arq_binding.fail_stuck_binds(self.conf, context)
+        fpga_image_build.recover(self.conf)

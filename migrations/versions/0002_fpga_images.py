@@ -8,7 +8,6 @@ Create Date: 2026-11-21 15:51:17.956174
 from alembic import op
 import sqlalchemy as sa
 
-
 revision = '0002'
 down_revision = '0001'
 branch_labels = None
