@@ -76,6 +76,18 @@ def start_service(workdir, port):
                      % (workdir / 'service.log'))
 
 
+def machine_line():
+    return 'date: %s  machine: %s, %d cores, Python %s' % (
+        time.strftime('%Y-%m-%d'), platform.platform(), os.cpu_count(),
+        platform.python_version())
+
+
+def stop_service(process, workdir):
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 def throughput(port, path, seconds, clients=4):
     """Requests/s of GET ``path`` from ``clients`` keep-alive clients."""
     def run():
@@ -136,9 +148,7 @@ def main():
         _, body = client.call('POST', '/v2/accelerator_requests',
                               {'device_profile_name': 'seed'})
         one_arq = body['arqs'][0]['uuid']
-        print('date: %s  machine: %s, %d cores, Python %s' % (
-            time.strftime('%Y-%m-%d'), platform.platform(),
-            os.cpu_count(), platform.python_version()))
+        print(machine_line())
         print('seeded ARQs: %d' % len(body['arqs']))
         for label, path in (
                 ('GET / (version document)', '/'),
@@ -153,9 +163,7 @@ def main():
             'median bind round trip (%d binds)' % args.binds,
             1000 * bind_round_trips(port, rp_uuid, args.binds)))
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-        shutil.rmtree(workdir, ignore_errors=True)
+        stop_service(process, workdir)
 
 
 if __name__ == '__main__':

@@ -17,7 +17,8 @@ opts = [
                help='Command that turns the checked design into the '
                     'loadable image, run without a shell after '
                     'substituting {dcp}, {manifest}, {output} and '
-                    '{workdir}; it must write {output}. Unset: the '
+                    '{workdir}; it must write {output}. Write a literal '
+                    '"$" as "$$" (oslo.config substitutes $name). Unset: the '
                     'built-in step packages the checked design with its '
                     'metadata, so the pipeline runs on any machine.'),
     cfg.IntOpt('toolchain_timeout', default=7200, min=1,

@@ -104,6 +104,8 @@ def backend(request, tmp_path):
                        make_bucket)
     store = request.getfixturevalue('s3')
 
+    # Tenants own their buckets, so the store cannot make one: its boto3
+    # client does, rather than building another client per test.
     def make_bucket():
         name = 'b-%s' % uuid.uuid4().hex[:12]
         store._client.create_bucket(Bucket=name)
