@@ -18,7 +18,7 @@ _NAME = re.compile(r'^[A-Za-z0-9_-]{1,64}$')
 _DESCRIPTION = re.compile(r'^[A-Za-z0-9_.,\- \u4e00-\u9fff\u3002\uff0c]*$')
 _BUCKET = re.compile(r'^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$')
 _PATH_CHARS = re.compile(r'^[A-Za-z0-9_./-]+$')
-IMAGE_ID = re.compile(r'^[0-9a-f]{32}$')
+IMAGE_ID = re.compile(r'[0-9a-f]{32}')
 
 
 def _invalid(field, reason):
@@ -110,7 +110,7 @@ def metadata(value):
 
 
 def image_id(value):
-    if not isinstance(value, str) or not IMAGE_ID.match(value):
+    if not isinstance(value, str) or not IMAGE_ID.fullmatch(value):
         raise _invalid('fpga_image_id', 'must be 32 lowercase hexadecimal '
                                         'characters.')
     return value

@@ -71,16 +71,18 @@ class Factory:
                 self._upload_log(image, log, work_dir)
                 return
             except Exception as error:
-                message = self._reason(image_id, error)
-                log.error('%s', message)
-                # The log goes up first: whoever sees the final status
-                # finds the log in place.
-                self._upload_log(image, log, work_dir)
-                self._fail(image_id, message)
-                return
-            log.info('FPGA image %s is active (%d bytes, sha256 %s).',
-                     image_id, stored['size'], stored['sha256'])
+                failure = self._reason(image_id, error)
+                log.error('%s', failure)
+            else:
+                failure = None
+                log.info('FPGA image %s is active (%d bytes, sha256 %s).',
+                         image_id, stored['size'], stored['sha256'])
             self._upload_log(image, log, work_dir)
+        # Published last: whoever sees the final status finds the log in
+        # the bucket and the work directory gone.
+        if failure is not None:
+            self._fail(image_id, failure)
+            return
         FpgaImage.transition(
             image_id, 'activate', message=None,
             metadata_json=json.dumps(metadata), size_bytes=stored['size'],
@@ -120,14 +122,17 @@ class Factory:
         image = FpgaImage.get(image_id)
         if image.status != fpga_image.SAVING:
             return
+        failure = None
         with self._work_dir(image_id) as work_dir:
             path = os.path.join(work_dir, 'image.bin')
             try:
                 self.objects.download(image.bucket, image.object_key, path)
                 stored = self.images.put(image_id, path, image.metadata)
             except Exception as error:
-                self._fail(image_id, self._reason(image_id, error))
-                return
+                failure = self._reason(image_id, error)
+        if failure is not None:
+            self._fail(image_id, failure)
+            return
         FpgaImage.transition(image_id, 'activate', size_bytes=stored['size'],
                              sha256=stored['sha256'])
         LOG.info('Registered FPGA image %s is active.', image_id)
@@ -147,6 +152,10 @@ class Factory:
             return 'OBJECT_NOT_FOUND: %s' % error
         if isinstance(error, exception.ObjectStoreError):
             return 'OBJECT_STORE_UNAVAILABLE: %s' % error
+        if isinstance(error, exception.Invalid):
+            # The API validates locations; a store refusing one anyway
+            # (e.g. a key through a symlink) is the tenant's to fix.
+            return 'INVALID_LOCATION: %s' % error
         LOG.exception('FPGA image %s failed unexpectedly.', image_id)
         return 'INTERNAL_ERROR: the build failed unexpectedly.'
 

@@ -2,6 +2,7 @@
 in-process transport), a real conductor, the file object store (buckets
 under $state_path/buckets) and the file image store."""
 
+import contextlib
 import os
 import tarfile
 import time
@@ -10,15 +11,19 @@ import pytest
 import sqlalchemy as sa
 import webtest
 
+from cyborg_clone.agent import manager as agent_manager
 from cyborg_clone.api import app as api_app
 from cyborg_clone.clients import image_store
 from cyborg_clone.common import rpc
 from cyborg_clone.conductor import fpga_image_build
 from cyborg_clone.conductor import manager
+from cyborg_clone.conductor import rpcapi as conductor_rpcapi
 from cyborg_clone.db import api as db_api
 from cyborg_clone.objects import fpga_image
 from tests.conftest import Api
 from tests.fixtures import dcp
+from tests.fixtures import s3 as s3_fixture
+from tests.fixtures.hardware import report_fake_host
 
 MEMBER = {'X-User-Id': 'u1', 'X-Project-Id': 'p1', 'X-Roles': 'member'}
 OTHER = {'X-User-Id': 'u2', 'X-Project-Id': 'p2', 'X-Roles': 'member'}
@@ -33,18 +38,34 @@ def bucket(conf):
     return path
 
 
-@pytest.fixture
-def cloud(conf, bucket):
+@contextlib.contextmanager
+def _cloud(conf, with_agent=False):
+    """The API and a conductor (and this host's agent) over the in-process
+    transport."""
     conf.set_override('transport_url', 'fake:/')
-    server = rpc.get_server(conf, conf.conductor.topic, 'conductor-1',
-                            [manager.ConductorManager(conf)])
-    server.start()
+    servers = [rpc.get_server(conf, conf.conductor.topic, 'conductor-1',
+                              [manager.ConductorManager(conf)])]
+    if with_agent:
+        agent = agent_manager.AgentManager(
+            conf, conductor_rpcapi.ConductorAPI(conf))
+        servers.append(rpc.get_server(conf, conf.agent.topic, conf.host,
+                                      [agent]))
+    for server in servers:
+        server.start()
     try:
         yield Api(webtest.TestApp(api_app.setup_app(conf)))
     finally:
-        server.stop()
-        server.wait()
+        for server in servers:
+            server.stop()
+        for server in servers:
+            server.wait()
         rpc.cleanup()
+
+
+@pytest.fixture
+def cloud(conf, bucket):
+    with _cloud(conf) as api:
+        yield api
 
 
 def create(api, key='vu9p/dcp.tar', headers=MEMBER, project='p1',
@@ -230,3 +251,44 @@ def test_builds_past_the_deadline_are_failed_by_recovery(conf):
     # Its project may build again.
     fpga_image.FpgaImage.create_build('p1', 'again', '', BUCKET,
                                       'vu9p/dcp.tar', 'vu9p/log')
+
+
+def test_the_same_build_through_the_s3_backend(conf, tmp_path):
+    """A real S3-protocol server (moto) holds the bucket: the tarball is
+    read from it and the log written back to it."""
+    with s3_fixture.moto_server(tmp_path) as moto:
+        for name, value in (('backend', 's3'), ('s3_endpoint_url', moto.url),
+                            ('s3_region', s3_fixture.REGION),
+                            ('s3_access_key', s3_fixture.ACCESS_KEY),
+                            ('s3_secret_key', s3_fixture.SECRET_KEY)):
+            conf.set_override(name, value, group='object_store')
+        client = moto.client()
+        client.create_bucket(Bucket=BUCKET)
+        tarball = dcp.make_dcp_tarball(str(tmp_path / 'dcp.tar'))
+        client.upload_file(tarball, BUCKET, 'vu9p/dcp.tar')
+        with _cloud(conf) as api:
+            image_id = create(api)
+            item = wait_finished(api, image_id)
+        assert item['status'] == 'active', item['message']
+        log = tmp_path / 'log.tar'
+        client.download_file(BUCKET, 'vu9p/log/%s_log.tar' % image_id,
+                             str(log))
+        with tarfile.open(log) as tar:
+            assert [m.name for m in tar.getmembers()] == [
+                '%s_build.log' % image_id]
+        assert image_store.get_image_store(conf).exists(image_id)
+
+
+def test_a_built_image_programs_a_card_by_its_id(conf, bucket):
+    dcp.make_dcp_tarball(os.path.join(bucket, 'vu9p', 'dcp.tar'))
+    report_fake_host(conf, conf.host)
+    with _cloud(conf, with_agent=True) as api:
+        image_id = create(api)
+        assert wait_finished(api, image_id)['status'] == 'active'
+        [deployable] = api.get('/v2/deployables',
+                               status=200).json['deployables']
+        programmed = api.patch(
+            '/v2/deployables/%s/program' % deployable['uuid'],
+            [{'path': '/program', 'op': 'replace',
+              'value': [{'image_uuid': image_id}]}], status=200).json
+    assert programmed['bitstream_id'] == image_id

@@ -231,6 +231,8 @@ def test_delete_errors(api):
                             status=404))['code'] == 'FPGA.0404'
     assert error(api.delete(IMAGES + '/not-an-id', headers=MEMBER,
                             status=400))['code'] == 'FPGA.0400'
+    assert error(api.delete(IMAGES + '/' + '0' * 32 + '%0A', headers=MEMBER,
+                            status=400))['code'] == 'FPGA.0400'
     api.delete('/v1/p2/cloudservers/fpga_image/' + building, headers=OTHER,
                status=404)
 

@@ -5,8 +5,6 @@ real S3-protocol service, in its own process on loopback)."""
 import contextlib
 import logging
 import os
-import signal
-import subprocess
 import threading
 import uuid
 
@@ -14,59 +12,18 @@ import pytest
 
 from cyborg_clone.clients import object_store
 from cyborg_clone.common import exception
+from tests.fixtures import s3 as s3_fixture
 from tests.functional import processes
 
-ACCESS_KEY = 'cyborg-test-access'
-SECRET_KEY = 'cyborg-test-secret-0123456789'
 # Over boto3's 8 MiB multipart threshold, so S3 uploads it in parts.
 BIG = 9 * 1024 * 1024 + 17
-
-
-class MotoServer:
-    """moto_server on a free loopback port, stopped by its pid."""
-
-    command = 'moto_server'
-
-    def __init__(self, log_dir):
-        self.port = processes.free_port()
-        self.url = 'http://127.0.0.1:%d' % self.port
-        self.log_path = os.path.join(log_dir, 'moto_server.log')
-        with open(self.log_path, 'wb') as log:
-            self.popen = subprocess.Popen(
-                [os.path.join(processes.BIN_DIR, self.command),
-                 '-H', '127.0.0.1', '-p', str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT)
-
-    def log(self):
-        with open(self.log_path, errors='replace') as log:
-            return log.read()
-
-    def stop(self):
-        if self.popen.poll() is None:
-            os.kill(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(processes.STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.kill(self.popen.pid, signal.SIGKILL)
-                self.popen.wait()
 
 
 @pytest.fixture(scope='module')
 def moto(tmp_path_factory):
     """One server per module and xdist worker; tests use fresh buckets."""
-    log_dir = tmp_path_factory.mktemp('moto')
-    # Another process may take the free port before moto binds it.
-    for attempt in range(3):
-        server = MotoServer(log_dir)
-        try:
-            processes.wait_for_http(server, server.url + '/')
-            break
-        except AssertionError:
-            server.stop()
-            if attempt == 2:
-                raise
-    yield server
-    server.stop()
+    with s3_fixture.moto_server(tmp_path_factory.mktemp('moto')) as server:
+        yield server
 
 
 @pytest.fixture(scope='module')
@@ -77,8 +34,9 @@ def s3(moto):
 
 
 def s3_store(url, **kwargs):
-    return object_store.S3ObjectStore(url, 'us-east-1', ACCESS_KEY,
-                                      SECRET_KEY, **kwargs)
+    return object_store.S3ObjectStore(url, s3_fixture.REGION,
+                                      s3_fixture.ACCESS_KEY,
+                                      s3_fixture.SECRET_KEY, **kwargs)
 
 
 class Backend:
@@ -235,8 +193,8 @@ def test_get_object_store_builds_the_configured_backend(conf, moto, files):
     assert object_store.get_object_store(conf).root == os.path.join(
         conf.state_path, 'buckets')
     for name, value in [('backend', 's3'), ('s3_endpoint_url', moto.url),
-                        ('s3_access_key', ACCESS_KEY),
-                        ('s3_secret_key', SECRET_KEY)]:
+                        ('s3_access_key', s3_fixture.ACCESS_KEY),
+                        ('s3_secret_key', s3_fixture.SECRET_KEY)]:
         conf.set_override(name, value, group='object_store')
     store = object_store.get_object_store(conf)
     store._client.create_bucket(Bucket='configured')
@@ -385,6 +343,6 @@ def test_s3_failures_are_object_store_errors_without_the_secret(caplog,
         store.download('bucket', 'x.tar', str(files / 'dest'))
     assert caught.value.code == 503
     assert 'download bucket:x.tar' in str(caught.value)
-    assert SECRET_KEY not in str(caught.value)
-    assert SECRET_KEY not in caplog.text
+    assert s3_fixture.SECRET_KEY not in str(caught.value)
+    assert s3_fixture.SECRET_KEY not in caplog.text
     assert os.listdir(files) == []
