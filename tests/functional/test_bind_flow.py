@@ -9,13 +9,9 @@ import time
 import uuid as uuid_lib
 
 import pytest
-import webtest
 
-from cyborg_clone.api import app as api_app
-from cyborg_clone.common import rpc
-from cyborg_clone.conductor import manager
-from tests.conftest import Api
 from tests.fixtures.hardware import report_fake_host
+from tests.functional import in_process
 from tests.nova_recorder import NovaRecorder
 from tests.nova_recorder import configure_nova
 
@@ -35,16 +31,8 @@ def nova(conf):
 
 @pytest.fixture
 def service_api(conf, nova):
-    conf.set_override('transport_url', 'fake:/')
-    server = rpc.get_server(conf, conf.conductor.topic, 'conductor-1',
-                            [manager.ConductorManager(conf)])
-    server.start()
-    try:
-        yield Api(webtest.TestApp(api_app.setup_app(conf)))
-    finally:
-        server.stop()
-        server.wait()
-        rpc.cleanup()
+    with in_process.cloud(conf) as (api, _agent):
+        yield api
 
 
 def wait_resolved(api, instance, timeout=10):

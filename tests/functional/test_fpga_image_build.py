@@ -2,28 +2,21 @@
 in-process transport), a real conductor, the file object store (buckets
 under $state_path/buckets) and the file image store."""
 
-import contextlib
 import os
 import tarfile
 import time
 
 import pytest
 import sqlalchemy as sa
-import webtest
 
-from cyborg_clone.agent import manager as agent_manager
-from cyborg_clone.api import app as api_app
 from cyborg_clone.clients import image_store
-from cyborg_clone.common import rpc
 from cyborg_clone.conductor import fpga_image_build
-from cyborg_clone.conductor import manager
-from cyborg_clone.conductor import rpcapi as conductor_rpcapi
 from cyborg_clone.db import api as db_api
 from cyborg_clone.objects import fpga_image
-from tests.conftest import Api
 from tests.fixtures import dcp
 from tests.fixtures import s3 as s3_fixture
 from tests.fixtures.hardware import report_fake_host
+from tests.functional import in_process
 
 MEMBER = {'X-User-Id': 'u1', 'X-Project-Id': 'p1', 'X-Roles': 'member'}
 OTHER = {'X-User-Id': 'u2', 'X-Project-Id': 'p2', 'X-Roles': 'member'}
@@ -38,33 +31,9 @@ def bucket(conf):
     return path
 
 
-@contextlib.contextmanager
-def _cloud(conf, with_agent=False):
-    """The API and a conductor (and this host's agent) over the in-process
-    transport."""
-    conf.set_override('transport_url', 'fake:/')
-    servers = [rpc.get_server(conf, conf.conductor.topic, 'conductor-1',
-                              [manager.ConductorManager(conf)])]
-    if with_agent:
-        agent = agent_manager.AgentManager(
-            conf, conductor_rpcapi.ConductorAPI(conf))
-        servers.append(rpc.get_server(conf, conf.agent.topic, conf.host,
-                                      [agent]))
-    for server in servers:
-        server.start()
-    try:
-        yield Api(webtest.TestApp(api_app.setup_app(conf)))
-    finally:
-        for server in servers:
-            server.stop()
-        for server in servers:
-            server.wait()
-        rpc.cleanup()
-
-
 @pytest.fixture
 def cloud(conf, bucket):
-    with _cloud(conf) as api:
+    with in_process.cloud(conf) as (api, _agent):
         yield api
 
 
@@ -217,12 +186,15 @@ def test_a_registered_image_is_saved_then_deleted(conf, cloud, bucket):
     assert store.get_metadata(image_id)['shell_id'] == '0x1'
 
     cloud.delete(IMAGES + '/' + image_id, headers=MEMBER, status=204)
+    # The record goes last, after the stored image.
     deadline = time.monotonic() + 10
-    while store.exists(image_id) and time.monotonic() < deadline:
+    while cloud.get(IMAGES + '/detail', headers=MEMBER,
+                    status=200).json['count'] and (
+            time.monotonic() < deadline):
         time.sleep(0.05)
-    assert not store.exists(image_id)
     assert cloud.get(IMAGES + '/detail', headers=MEMBER,
                      status=200).json['count'] == 0
+    assert not store.exists(image_id)
 
 
 def test_a_registration_of_a_missing_object_ends_in_error(cloud):
@@ -266,7 +238,7 @@ def test_the_same_build_through_the_s3_backend(conf, tmp_path):
         client.create_bucket(Bucket=BUCKET)
         tarball = dcp.make_dcp_tarball(str(tmp_path / 'dcp.tar'))
         client.upload_file(tarball, BUCKET, 'vu9p/dcp.tar')
-        with _cloud(conf) as api:
+        with in_process.cloud(conf) as (api, _agent):
             image_id = create(api)
             item = wait_finished(api, image_id)
         assert item['status'] == 'active', item['message']
@@ -282,7 +254,7 @@ def test_the_same_build_through_the_s3_backend(conf, tmp_path):
 def test_a_built_image_programs_a_card_by_its_id(conf, bucket):
     dcp.make_dcp_tarball(os.path.join(bucket, 'vu9p', 'dcp.tar'))
     report_fake_host(conf, conf.host)
-    with _cloud(conf, with_agent=True) as api:
+    with in_process.cloud(conf, with_agent=True) as (api, _agent):
         image_id = create(api)
         assert wait_finished(api, image_id)['status'] == 'active'
         [deployable] = api.get('/v2/deployables',

@@ -9,17 +9,11 @@ import time
 
 import pytest
 import sqlalchemy as sa
-import webtest
 
-from cyborg_clone.agent import manager as agent_manager
-from cyborg_clone.api import app as api_app
 from cyborg_clone.common import context
-from cyborg_clone.common import rpc
-from cyborg_clone.conductor import manager as conductor_manager
-from cyborg_clone.conductor import rpcapi as conductor_rpcapi
 from cyborg_clone.db import api as db_api
-from tests.conftest import Api
 from tests.conftest import error_of
+from tests.functional import in_process
 
 IMAGE = '4010a32c5c62bad9015c62dc2290002b'
 
@@ -27,25 +21,9 @@ IMAGE = '4010a32c5c62bad9015c62dc2290002b'
 @pytest.fixture
 def cloud(conf):
     """The API, with a conductor and the agent of ``conf.host`` serving."""
-    conf.set_override('transport_url', 'fake:/')
-    agent = agent_manager.AgentManager(
-        conf, conductor_rpcapi.ConductorAPI(conf))
-    servers = [
-        rpc.get_server(conf, conf.conductor.topic, 'conductor-1',
-                       [conductor_manager.ConductorManager(conf)]),
-        rpc.get_server(conf, conf.agent.topic, conf.host, [agent]),
-    ]
-    for server in servers:
-        server.start()
-    try:
+    with in_process.cloud(conf, with_agent=True) as (api, agent):
         agent.report_once(context.get_admin_context())
-        yield Api(webtest.TestApp(api_app.setup_app(conf))), agent
-    finally:
-        for server in servers:
-            server.stop()
-        for server in servers:
-            server.wait()
-        rpc.cleanup()
+        yield api, agent
 
 
 def wait_for_deployable(api):

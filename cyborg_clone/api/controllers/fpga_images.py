@@ -73,6 +73,12 @@ def _no_other(params_given, *known):
                                 % ', '.join(unknown))
 
 
+def _accepted(image):
+    """The answer to a build or a registration: the new image's id and
+    first status; the work goes on in a conductor."""
+    return {'fpga_image': {'id': image.image_id, 'status': image.status}}
+
+
 def image_view(image):
     """One item of ``fpgaimages``."""
     return {
@@ -121,8 +127,7 @@ class BuildController:
             params.log_directory(body.get('log_directory'), key))
         pecan.request.conductor_api.build_fpga_image(
             pecan.request.context, image_id=image.image_id)
-        return {'fpga_image': {'id': image.image_id,
-                               'status': image.status}}
+        return _accepted(image)
 
 
 class ImageController:
@@ -182,8 +187,7 @@ class ImagesController:
             params.metadata(body.get('metadata')), bucket, key)
         pecan.request.conductor_api.save_fpga_image(
             pecan.request.context, image_id=image.image_id)
-        return {'fpga_image': {'id': image.image_id,
-                               'status': image.status}}
+        return _accepted(image)
 
     @detail.when(method='GET', template='json')
     def list_images(self, **query):
