@@ -14,6 +14,7 @@ Import this module only in a process eventlet has patched: importing
 eventlet 0.41), which breaks plain-threaded HTTP servers of the process.
 """
 
+import logging as std_logging
 import os
 import signal
 import socket
@@ -138,6 +139,7 @@ class WorkerPool:
             for signum in service.STOP_SIGNALS:
                 signal.signal(signum, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, service.STOP_SIGNALS)
+            _own_logging_locks()
             # A fresh hub: the parent's epoll descriptor must not be shared.
             hubs.use_hub()
             os.close(self._parent_alive_w)
@@ -195,6 +197,23 @@ def _watch_parent(fd, launcher):
                     os.getpid())
         launcher.stop()
     threading.Thread(target=watch, daemon=True).start()
+
+
+def _own_logging_locks():
+    """Give this (forked) process logging locks of its own.
+
+    Under eventlet, oslo.log makes every handler lock a pipe holding one
+    token byte, and a fork shares that pipe: parent and workers would hold
+    one lock between them, and a worker killed while logging takes the
+    token with it, leaving the parent blocked at its next log line (the
+    one saying a worker died, so it never restarts it).
+    """
+    loggers = [logging.getLogger().logger] + [
+        logger for logger in std_logging.root.manager.loggerDict.values()
+        if isinstance(logger, std_logging.Logger)]
+    for logger in loggers:
+        for handler in logger.handlers:
+            handler.createLock()
 
 
 def _flush_logs():

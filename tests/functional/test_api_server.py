@@ -5,6 +5,8 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -67,3 +69,27 @@ def test_a_dead_worker_is_replaced_and_sigterm_stops_all(api):
     processes.wait_for_http(process, 'http://127.0.0.1:%d/' % port)
     assert process.stop() == 0, process.log()
     assert not any(os.path.exists('/proc/%d' % pid) for pid in workers)
+
+
+def test_workers_get_logging_locks_of_their_own():
+    # oslo.log's pipe locks would otherwise be shared by the parent and
+    # its forked workers (see wsgi_server._own_logging_locks). Run where
+    # eventlet is patched, as in the API command.
+    script = '\n'.join((
+        'from cyborg_clone import cmd',
+        'cmd.monkey_patch()',
+        'import logging',
+        'from oslo_log import pipe_mutex',
+        'logging.Handler.createLock = pipe_mutex.pipe_createLock',
+        'handler = logging.StreamHandler()',
+        'logging.getLogger("cyborg_clone").addHandler(handler)',
+        'before = handler.lock',
+        'from cyborg_clone.common import wsgi_server',
+        'wsgi_server._own_logging_locks()',
+        'assert handler.lock is not before',
+        'assert handler.lock.rfd != before.rfd',
+        'print("own locks")',
+    ))
+    result = subprocess.run([sys.executable, '-c', script],
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == 'own locks', result.stderr
