@@ -9,6 +9,7 @@ import re
 import webob
 
 from cyborg_clone.api import errors
+from cyborg_clone.api import fpga_image_errors
 
 SERVICE_TYPE = 'accelerator'
 HEADER = 'OpenStack-API-Version'
@@ -67,7 +68,7 @@ def parse(header_value):
 def is_versioned(path):
     """The Cyborg API is microversioned, except its root version document;
     the FPGA image API (/v1|v2/{project}/cloudservers/...) is not."""
-    return path.strip('/') != '' and '/cloudservers/' not in path
+    return path.strip('/') != '' and not fpga_image_errors.in_family(path)
 
 
 class MicroversionMiddleware:

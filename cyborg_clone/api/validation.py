@@ -1,14 +1,11 @@
 """Request validation: the one place for identifier rules and for running
 the JSON schemas in ``api/schemas``."""
 
-import re
 import uuid as uuid_lib
 
 import jsonschema
 
 from cyborg_clone.common import exception
-
-NAME_RE = re.compile(r'^[A-Za-z0-9_-]{1,255}$')
 
 
 def is_uuid(value):
@@ -18,7 +15,7 @@ def is_uuid(value):
         return False
 
 
-def uuid(value, what='UUID'):
+def uuid(value):
     """``value`` if it is a canonical UUID, else a 400 naming it."""
     if not is_uuid(value):
         raise exception.InvalidUUID(value=value)

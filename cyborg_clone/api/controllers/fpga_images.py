@@ -92,9 +92,9 @@ def image_view(image):
         'protected': image.protected,
         'message': image.message,
         'metadata': image.metadata,
+        # Only builds (from a .tar DCP) write a log; registrations do not.
         'log_directory': ('%s:%s' % (image.bucket, image.log_directory)
-                          if image.status != fpga_image.SAVING
-                          and image.object_key.endswith('.tar') else None),
+                          if image.object_key.endswith('.tar') else None),
     }
 
 

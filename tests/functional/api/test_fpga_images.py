@@ -153,6 +153,8 @@ def test_detail_paging(api):
                    status=200).json
     assert page['count'] == 5
     assert [i['id'] for i in page['fpgaimages']] == list(reversed(ids))[2:4]
+    # Registered images were not built, so they have no build log.
+    assert {i['log_directory'] for i in page['fpgaimages']} == {None}
     one = api.get(IMAGES + '/detail?fpga_image_id=%s&page=9&size=1'
                   % ids[0], headers=MEMBER, status=200).json
     assert [i['id'] for i in one['fpgaimages']] == [ids[0]]
