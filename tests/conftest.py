@@ -11,9 +11,19 @@ from sqlalchemy import event
 import webtest
 
 from cyborg_clone import conf as cc_conf
+from cyborg_clone import privsep
 from cyborg_clone.api import app as api_app
 from cyborg_clone.db import api as db_api
 from cyborg_clone.db import migration
+
+
+@pytest.fixture(autouse=True, scope='session')
+def privsep_in_process():
+    """Run privileged entry points (vendor tools) in the test process: no
+    privsep daemon and no sudo; the tools are the fake ones anyway."""
+    privsep.sys_admin_pctxt.set_client_mode(False)
+    yield
+    privsep.sys_admin_pctxt.set_client_mode(True)
 
 
 def make_conf(state_path, **overrides):

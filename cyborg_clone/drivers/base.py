@@ -1,6 +1,9 @@
 """The driver contract every accelerator driver implements, and loading."""
 
 import abc
+import json
+import os
+import tempfile
 
 from oslo_utils import importutils
 
@@ -60,12 +63,62 @@ class Driver(abc.ABC):
             reported.
         :param image_path: a local file holding the image; its base name
             is the image id, for tools that load by id.
-        :returns: the bitstream or function id the deployable holds now,
-            as the hardware reports it.
+        :returns: the function id the deployable holds now, as the
+            hardware reports it after the load (the AFU id, the xclbin
+            uuid, the AEI id...): the caller rediscovers for the rest.
         :raises cyborg_clone.common.exception.DriverError: when the
             deployable is unknown, the card or its tool refuses the image,
             or the result cannot be verified.
         """
+
+
+class LoadedImages:
+    """Which image id a driver last loaded onto each deployable, on disk.
+
+    Cards report the function they run (an AFU id, an xclbin uuid), not
+    the image-store id it came from. A driver records both after a load in
+    ``<state_path>/<driver>_loaded.json`` and reports the image id as the
+    deployable's ``bitstream_id`` only while the card still runs that
+    function, so a card reprogrammed behind the agent's back, or reset,
+    stops claiming an image it no longer holds.
+    """
+
+    def __init__(self, conf, driver_name):
+        self.conf = conf
+        self.path = os.path.join(conf.state_path,
+                                 '%s_loaded.json' % driver_name)
+
+    def image_id(self, deployable_name, function_id):
+        """The image id recorded for the deployable, if it still runs
+        ``function_id``; else None."""
+        entry = self.entry(deployable_name)
+        if entry and function_id and entry['function_id'] == function_id:
+            return entry['image_id']
+        return None
+
+    def entry(self, deployable_name):
+        """``{"image_id", "function_id"}`` last recorded, or None."""
+        return self._read().get(deployable_name)
+
+    def record(self, deployable_name, image_id, function_id):
+        loaded = self._read()
+        loaded[deployable_name] = {'image_id': image_id,
+                                   'function_id': function_id}
+        # A temporary file renamed into place: a crash or a concurrent
+        # discovery never sees half a file.
+        os.makedirs(self.conf.state_path, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.conf.state_path,
+                                   prefix=os.path.basename(self.path))
+        with os.fdopen(fd, 'w') as out:
+            json.dump(loaded, out, sort_keys=True)
+        os.replace(tmp, self.path)
+
+    def _read(self):
+        try:
+            with open(self.path) as stored:
+                return json.load(stored)
+        except FileNotFoundError:
+            return {}
 
 
 def load_drivers(conf):

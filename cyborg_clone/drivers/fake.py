@@ -1,18 +1,16 @@
 """A no-op FPGA driver, so the whole stack runs without hardware."""
 
-import json
 import os
-import tempfile
 
 from cyborg_clone.common import exception
 from cyborg_clone.drivers import base
+from cyborg_clone.drivers import pci
 from cyborg_clone.drivers import report
 
 NUM_ACCELERATORS = 16
 # The card's management function, where upstream's fake driver puts it.
 CONTROL_PATH = {'domain': '0000', 'bus': '0c', 'device': '00',
                 'function': '0'}
-STATE_FILE = 'fake_driver.json'
 
 
 def attach_info(index):
@@ -26,9 +24,10 @@ def attach_info(index):
 class FakeDriver(base.Driver):
     """One fake FPGA card with one deployable of 16 accelerators.
 
-    Programming only records the image id in ``<state_path>/fake_driver.json``
-    (keyed by deployable name, so several simulated hosts can share a state
-    directory); later discoveries report it as the ``bitstream_id``.
+    Programming only records the image id (``base.LoadedImages``, keyed by
+    deployable name, so several simulated hosts can share a state
+    directory); later discoveries report it as the ``bitstream_id`` and its
+    function id trait.
     """
 
     name = 'fake'
@@ -37,22 +36,24 @@ class FakeDriver(base.Driver):
         """``host`` defaults to ``conf.host``; tests simulate other hosts."""
         super().__init__(conf)
         self.host = host or conf.host
+        self.loaded = base.LoadedImages(conf, self.name)
 
     @property
     def deployable_name(self):
         return '%s_FakeDevice' % self.host
 
-    @property
-    def _state_path(self):
-        return os.path.join(self.conf.state_path, STATE_FILE)
-
     def discover(self):
+        loaded = self.loaded.entry(self.deployable_name)
+        image_id = loaded['image_id'] if loaded else None
+        traits = ('CUSTOM_FAKE_DEVICE',)
+        if image_id:
+            traits += (pci.trait('FPGA_FUNCTION_ID_FAKE', image_id),)
         deployable = report.Deployable(
             name=self.deployable_name,
             num_accelerators=NUM_ACCELERATORS,
             resource_class='FPGA',
-            traits=('CUSTOM_FAKE_DEVICE',),
-            bitstream_id=self._loaded().get(self.deployable_name),
+            traits=traits,
+            bitstream_id=image_id,
             attach_handles=tuple(
                 report.AttachHandle(attach_type='TEST_PCI',
                                     attach_info=attach_info(i))
@@ -77,25 +78,7 @@ class FakeDriver(base.Driver):
             raise exception.DriverError(
                 driver=self.name,
                 reason='%r does not name an image file.' % image_path)
-        loaded = self._loaded()
-        loaded[deployable_name] = image_id
-        self._save(loaded)
+        # The fake card "runs" the image itself: its function id is the
+        # image id.
+        self.loaded.record(deployable_name, image_id, image_id)
         return image_id
-
-    def _loaded(self):
-        """Image ids by deployable name, as last programmed."""
-        try:
-            with open(self._state_path) as state:
-                return json.load(state)
-        except FileNotFoundError:
-            return {}
-
-    def _save(self, loaded):
-        # Write a temporary file and rename it, so a crash or a concurrent
-        # discovery never sees half a file.
-        os.makedirs(self.conf.state_path, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.conf.state_path,
-                                   prefix=STATE_FILE)
-        with os.fdopen(fd, 'w') as state:
-            json.dump(loaded, state, sort_keys=True)
-        os.replace(tmp, self._state_path)

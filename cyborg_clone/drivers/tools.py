@@ -1,0 +1,42 @@
+"""Running a vendor tool for a driver, with failures as DriverError."""
+
+from oslo_log import log as logging
+
+from cyborg_clone.common import exception
+from cyborg_clone.privsep import tools as privileged_tools
+
+LOG = logging.getLogger(__name__)
+
+# Enough of a tool's stderr to say what went wrong, short enough for an
+# ARQ's bind_failure column and a log line.
+_MAX_REASON = 400
+
+
+def run(driver, argv, timeout):
+    """Run a vendor tool as root and return its stdout.
+
+    :param driver: the calling driver's name, for errors and logs.
+    :param argv: the command; ``argv[0]`` is the tool's configured path.
+    :param timeout: seconds before the tool is killed.
+    :raises DriverError: when the tool is missing, exits non-zero (the
+        message carries its stderr, or stdout when stderr is empty) or runs
+        past ``timeout``.
+    """
+    LOG.debug('Driver %s runs %s', driver, argv)
+    try:
+        status, out, err = privileged_tools.execute(list(argv), timeout)
+    except OSError as error:
+        raise exception.DriverError(
+            driver=driver, reason='cannot run %s: %s'
+                                  % (argv[0], error.strerror or error)
+        ) from None
+    if status is None:
+        raise exception.DriverError(
+            driver=driver, reason='%s did not finish within %d seconds.'
+                                  % (' '.join(argv[:2]), timeout))
+    if status != 0:
+        said = (err.strip() or out.strip() or 'no output')[-_MAX_REASON:]
+        raise exception.DriverError(
+            driver=driver, reason='%s exited with status %d: %s'
+                                  % (' '.join(argv[:2]), status, said))
+    return out
