@@ -13,6 +13,7 @@ from cyborg_clone.common import exception
 # only when enabled, so a host never loads a vendor driver it does not run.
 DRIVERS = {
     'fake': 'cyborg_clone.drivers.fake.FakeDriver',
+    'xilinx': 'cyborg_clone.drivers.xilinx.XilinxDriver',
 }
 
 
