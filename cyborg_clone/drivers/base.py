@@ -14,6 +14,7 @@ from cyborg_clone.common import exception
 DRIVERS = {
     'fake': 'cyborg_clone.drivers.fake.FakeDriver',
     'xilinx': 'cyborg_clone.drivers.xilinx.XilinxDriver',
+    'huawei_vu9p': 'cyborg_clone.drivers.huawei_vu9p.HuaweiVU9PDriver',
 }
 
 
