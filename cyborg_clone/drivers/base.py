@@ -15,6 +15,7 @@ DRIVERS = {
     'fake': 'cyborg_clone.drivers.fake.FakeDriver',
     'xilinx': 'cyborg_clone.drivers.xilinx.XilinxDriver',
     'huawei_vu9p': 'cyborg_clone.drivers.huawei_vu9p.HuaweiVU9PDriver',
+    'intel_opae': 'cyborg_clone.drivers.intel_opae.IntelOPAEDriver',
 }
 
 
