@@ -15,6 +15,7 @@ from cyborg_clone import privsep
 from cyborg_clone.api import app as api_app
 from cyborg_clone.db import api as db_api
 from cyborg_clone.db import migration
+from tests.fixtures.rabbitmq import rabbitmq_url  # noqa: F401
 
 
 @pytest.fixture(autouse=True, scope='session')
