@@ -1,11 +1,14 @@
 """The agent's RPC endpoint and its periodic report to the conductor."""
 
+import os
+import tempfile
+
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
-from cyborg_clone.agent import images
 from cyborg_clone.agent import resource_tracker
 from cyborg_clone.agent import rpcapi
+from cyborg_clone.clients import image_store
 from cyborg_clone.drivers import base
 from cyborg_clone.drivers import report
 
@@ -23,6 +26,15 @@ class AgentManager:
         if drivers is None:
             drivers = base.load_drivers(conf)
         self.tracker = resource_tracker.ResourceTracker(drivers)
+        self._images = None
+
+    @property
+    def images(self):
+        # Built on first use: most agents program rarely, and reporting
+        # must not depend on the image store being reachable.
+        if self._images is None:
+            self._images = image_store.get_image_store(self.conf)
+        return self._images
 
     def report_once(self, context):
         """Discover the host's cards and send them to a conductor (a cast).
@@ -38,17 +50,35 @@ class AgentManager:
         return True
 
     def program(self, context, deployable_name, image_id):
-        """RPC: load ``image_id`` onto a deployable of this host.
+        """RPC: load image ``image_id`` onto a deployable of this host.
 
-        :returns: the bitstream/function id the deployable holds now.
+        The image is fetched (and its size and sha256 checked) into a
+        private temporary directory, named after its id for the tools that
+        load by id, and removed afterwards whatever happens.
+
+        :returns: ``{"function_id": what the card runs now, "report": the
+            host's discovery report taken after the load}``, so the
+            conductor records the new state without waiting for the next
+            periodic report.
         :raises DeployableNotFound: when no driver reports the deployable.
-        :raises Invalid: for an image id that cannot be a file name.
+        :raises Invalid: for an id that is not an FPGA image id.
+        :raises ImageNotFound, ImageCorrupt: when the image cannot be
+            fetched intact.
         :raises DriverError: when the driver fails to program it.
         """
+        image_store.check_image_id(image_id)
         driver = self.tracker.driver_of(deployable_name)
-        path = images.local_path(self.conf, image_id)
-        LOG.info('Programming image %s onto deployable %s with driver %s.',
-                 image_id, deployable_name, driver.name)
-        loaded = driver.program(deployable_name, path)
-        LOG.info('Deployable %s now holds %s.', deployable_name, loaded)
-        return loaded
+        with tempfile.TemporaryDirectory(prefix='cyborg-clone-image-',
+                                         dir=self.conf.state_path) as work:
+            # mkdtemp makes the directory 0700: no other user of the host
+            # can read or swap the image between fetch and load.
+            path = os.path.join(work, image_id)
+            self.images.fetch(image_id, path)
+            LOG.info('Programming image %s onto deployable %s with driver '
+                     '%s.', image_id, deployable_name, driver.name)
+            function_id = driver.program(deployable_name, path)
+        LOG.info('Deployable %s now runs %s.', deployable_name, function_id)
+        devices = self.tracker.discover()
+        return {'function_id': function_id,
+                'report': (None if devices is None
+                           else report.to_primitive(devices))}

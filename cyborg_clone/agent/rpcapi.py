@@ -3,7 +3,9 @@
 from cyborg_clone.common import rpc
 
 # 1.0: program.
-RPC_API_VERSION = '1.0'
+# 1.1: program fetches from the image store and returns the function id
+#      and a fresh report.
+RPC_API_VERSION = '1.1'
 
 
 class AgentAPI(rpc.ClientAPI):
@@ -13,7 +15,9 @@ class AgentAPI(rpc.ClientAPI):
     def program(self, context, hostname, deployable_name, image_id,
                 timeout=None):
         """Ask ``hostname``'s agent to load ``image_id`` onto a deployable
-        and wait; returns the deployable's new bitstream/function id."""
-        cctxt = self.client.prepare(server=hostname, timeout=timeout)
+        and wait; returns ``{"function_id", "report"}`` (see the agent's
+        ``program``)."""
+        cctxt = self.client.prepare(server=hostname, timeout=timeout,
+                                    version='1.1')
         return cctxt.call(context, 'program',
                           deployable_name=deployable_name, image_id=image_id)

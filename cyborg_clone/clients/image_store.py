@@ -1,8 +1,8 @@
 """Where built and registered FPGA images are kept, by image id.
 
 The file backend keeps the image at ``<root>/<id>`` and its metadata at
-``<root>/<id>.json``. The agent reads ``<state_path>/images/<id>`` (the
-default root) directly, so that layout is part of the contract.
+``<root>/<id>.json``. Agents ``fetch`` a private, verified copy before a
+load, so on several hosts the root must be shared storage they all mount.
 """
 
 import abc
@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import uuid
 
 from cyborg_clone.clients import object_store
 from cyborg_clone.common import exception
@@ -28,6 +29,22 @@ def check_image_id(image_id):
             reason='%r is not an FPGA image id (32 lowercase hexadecimal '
                    'characters).' % (image_id,))
     return image_id
+
+
+def image_id_from(value):
+    """The FPGA image id a Glance-style UUID or an image id names.
+
+    Operators and device profiles may write the id as a dashed UUID (as
+    for Glance images); the store knows its 32-hex form.
+
+    :raises Invalid: when ``value`` is neither.
+    """
+    try:
+        return check_image_id(uuid.UUID(value).hex)
+    except (TypeError, ValueError, AttributeError):
+        raise exception.Invalid(
+            reason='%r is not an image id (a UUID, or 32 hexadecimal '
+                   'characters).' % (value,)) from None
 
 
 class ImageStore(abc.ABC):

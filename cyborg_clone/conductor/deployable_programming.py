@@ -1,17 +1,22 @@
-"""Programming a deployable on an operator's request (PATCH .../program).
+"""Loading an image onto a deployable through its host's agent.
 
-The conductor checks that no accelerator request holds the deployable, asks
-the host's agent to load the image (a blocking RPC call of at most
-``[conductor]program_timeout`` seconds) and records what the card reports
-holding afterwards. The check and the load are not one atomic step: an ARQ
-bound in between gets the newly loaded function, which is also what the
-bind flow itself would check for.
+Two callers: an operator's ``PATCH /v2/deployables/{uuid}/program`` and a
+bind whose device profile asks for a bitstream (``arq_binding``). Both ask
+the agent with a blocking RPC call of at most
+``[conductor]program_timeout`` seconds; the agent fetches the image, loads
+and verifies it, and answers with a fresh discovery report, which is
+applied here like any report, so the deployable's ``bitstream_id`` and
+function trait change in one place only (device sync).
 """
 
+from oslo_log import log as logging
 import oslo_messaging as messaging
 
 from cyborg_clone.common import exception
+from cyborg_clone.conductor import device_sync
 from cyborg_clone.objects import deployable as deployable_obj
+
+LOG = logging.getLogger(__name__)
 
 # Time the API allows the conductor beyond the agent's own deadline, for
 # the database work on either side of the call.
@@ -24,34 +29,59 @@ def api_timeout(conf):
 
 
 def program(conf, context, agent_api, deployable_uuid, image_id):
-    """Load ``image_id`` onto a deployable and record it.
+    """Load ``image_id`` onto a deployable that no ARQ holds (the PATCH).
+
+    The check and the load are not one atomic step: an ARQ bound in
+    between gets the newly loaded function, which is what a bind would
+    check for anyway.
 
     :returns: the deployable's uuid.
     :raises DeployableNotFound: for an unknown deployable.
-    :raises Conflict: while one of its attach handles is in use, when its
-        host no longer reports it, or when the card or its driver refuses
-        the image (the driver's reason is in the message: an image the card
-        cannot take is a problem with the request, not with the service).
-    :raises ServiceUnavailable: when the host's agent does not answer.
+    :raises Conflict: while one of its attach handles is in use, and for
+        the failures ``load`` raises Conflict for.
+    :raises: the other errors of ``load``.
     """
     deployable, hostname = deployable_obj.Deployable.program_target(
         deployable_uuid)
+    load(conf, context, agent_api, hostname, deployable.name, image_id)
+    return deployable_uuid
+
+
+def load(conf, context, agent_api, hostname, deployable_name, image_id):
+    """Have ``hostname``'s agent load ``image_id`` onto a deployable, then
+    apply the report it answers with.
+
+    :returns: the function id the card runs now.
+    :raises Conflict: when the card or its driver refuses the image (the
+        driver's reason is in the message: an image the card cannot take is
+        a problem with the request, not with the service), or the host no
+        longer reports the deployable.
+    :raises ImageNotFound, ImageCorrupt: when the agent cannot fetch the
+        image intact.
+    :raises ServiceUnavailable: when the agent does not answer in time.
+    """
     try:
-        loaded = agent_api.program(
-            context, hostname, deployable.name, image_id,
-            timeout=conf.conductor.program_timeout)
+        answer = agent_api.program(context, hostname, deployable_name,
+                                   image_id,
+                                   timeout=conf.conductor.program_timeout)
     except exception.DriverError as error:
         raise exception.Conflict(
             reason='deployable %s could not be programmed with image %s: %s'
-                   % (deployable_uuid, image_id, error.faultstring)
+                   % (deployable_name, image_id, error.faultstring)
         ) from None
     except exception.DeployableNotFound:
         raise exception.Conflict(
-            reason='host %s no longer reports deployable %s (%s).'
-                   % (hostname, deployable_uuid, deployable.name)) from None
+            reason='host %s no longer reports deployable %s.'
+                   % (hostname, deployable_name)) from None
     except messaging.MessagingTimeout:
         raise exception.ServiceUnavailable(
             reason='the agent of host %s did not answer within %d seconds.'
                    % (hostname, conf.conductor.program_timeout)) from None
-    deployable_obj.Deployable.set_bitstream(deployable_uuid, loaded)
-    return deployable_uuid
+    if answer['report'] is not None:
+        device_sync.apply_report(context, hostname, answer['report'])
+    else:
+        # A driver of the host fails to discover; the periodic report
+        # will carry the new state once it recovers.
+        LOG.warning('Host %s loaded image %s onto %s but sent no report.',
+                    hostname, image_id, deployable_name)
+    return answer['function_id']

@@ -27,7 +27,8 @@ class ConductorManager:
         return self._factory
 
     def bind_arqs(self, context, arq_uuids):
-        arq_binding.bind_arqs(self.conf, context, arq_uuids)
+        arq_binding.bind_arqs(self.conf, context, arq_uuids,
+                              agent_api=self.agent_api)
 
     def report_data(self, context, hostname, report):
         device_sync.apply_report(context, hostname, report)

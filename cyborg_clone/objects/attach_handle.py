@@ -36,6 +36,13 @@ def claim(session, deployable_id):
     return None
 
 
+def any_in_use(session, deployable_id):
+    """Whether an ARQ holds one of the deployable's handles."""
+    table = models.AttachHandle
+    return session.scalar(sa.select(sa.exists().where(
+        table.deployable_id == deployable_id, table.in_use.is_(True))))
+
+
 def release_for_arqs(session, arq_uuids):
     """Free the handles that the ARQs ``arq_uuids`` hold."""
     arqs = models.AcceleratorRequest

@@ -97,14 +97,3 @@ class Deployable:
                        'cannot be programmed until they are released.'
                        % (uuid, in_use))
         return deployable, hostname
-
-    @classmethod
-    def set_bitstream(cls, uuid, bitstream_id):
-        """Record what the deployable holds after programming."""
-        with db_api.writer() as session:
-            updated = session.execute(
-                sa.update(models.Deployable)
-                .where(models.Deployable.uuid == uuid)
-                .values(bitstream_id=bitstream_id)).rowcount
-        if not updated:
-            raise exception.DeployableNotFound(ident=uuid)

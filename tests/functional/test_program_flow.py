@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from cyborg_clone.common import context
 from cyborg_clone.db import api as db_api
 from tests.conftest import error_of
+from tests.fixtures.images import put_image
 from tests.functional import in_process
 
 IMAGE = '4010a32c5c62bad9015c62dc2290002b'
@@ -42,8 +43,9 @@ def program(api, uuid, image=IMAGE, **kw):
          'value': [{'image_uuid': image}]}], **kw)
 
 
-def test_program_over_rpc(cloud):
+def test_program_over_rpc(conf, cloud):
     api, agent = cloud
+    put_image(conf, image_id=IMAGE)
     deployable = wait_for_deployable(api)
     response = program(api, deployable['uuid'], status=200)
     assert response.json['bitstream_id'] == IMAGE

@@ -19,12 +19,14 @@ from cyborg_clone.drivers import fake
 from tests.conftest import FakeConductor
 from tests.conftest import error_of
 from tests.fixtures.hardware import report_fake_host
+from tests.fixtures.images import put_image
 
 MEMBER = {'X-Roles': 'member', 'X-Project-Id': 'p1', 'X-User-Id': 'u1'}
 MANAGER = {'X-Roles': 'manager', 'X-Project-Id': 'p1', 'X-User-Id': 'u1'}
 UNKNOWN = '5518a925-1c2c-49a2-a8bf-0927d9456f3e'
 IMAGE = 'd5ca2f11-3108-4426-a11c-a959987565df'
 FPGA_IMAGE = '4010a32c5c62bad9015c62dc2290002b'
+IMAGE_HEX = IMAGE.replace('-', '')
 FIELDS = {'uuid', 'parent_id', 'root_id', 'name', 'num_accelerators',
           'device_id', 'attributes_list', 'rp_uuid', 'driver_name',
           'bitstream_id', 'created_at', 'updated_at', 'links'}
@@ -162,33 +164,38 @@ def test_empty_list(api, count_statements):
     assert counter.count == 1
 
 
-@pytest.mark.parametrize('image', [IMAGE, FPGA_IMAGE])
+@pytest.mark.parametrize('image', [IMAGE, FPGA_IMAGE, IMAGE.upper()])
 def test_program_loads_the_image_and_answers_the_deployable(
         conf, api, conductor, deployable, image):
+    # Dashed Glance-style UUIDs name the image of the same 32 hex digits.
+    stored = put_image(conf, image_id=FPGA_IMAGE if image == FPGA_IMAGE
+                       else IMAGE_HEX)
     response = program(api, deployable['uuid'], program_body(image),
                        status=200)
     assert set(response.json) == FIELDS
-    assert response.json['bitstream_id'] == image
+    assert response.json['bitstream_id'] == stored
     assert response.json['uuid'] == deployable['uuid']
     [(uuid, image_id, timeout)] = conductor.calls
-    assert (uuid, image_id) == (deployable['uuid'], image)
+    assert (uuid, image_id) == (deployable['uuid'], stored)
     assert timeout > conf.conductor.program_timeout
     # The card itself now reports the image: the next report agrees.
     report_fake_host(conf)
     got = api.get('/v2/deployables/' + deployable['uuid']).json
-    assert got['bitstream_id'] == image
+    assert got['bitstream_id'] == stored
 
 
-def test_program_lowercases_an_image_uuid(api, conductor, deployable):
-    response = program(api, deployable['uuid'],
-                       program_body(IMAGE.upper()), status=200)
-    assert response.json['bitstream_id'] == IMAGE
-
-
-def test_program_path_used_by_openstacksdk(api, deployable):
+def test_program_path_used_by_openstacksdk(conf, api, deployable):
+    put_image(conf, image_id=IMAGE_HEX)
     response = api.patch('/deployables/%s/program' % deployable['uuid'],
                          program_body(), status=200)
-    assert response.json['bitstream_id'] == IMAGE
+    assert response.json['bitstream_id'] == IMAGE_HEX
+
+
+def test_image_missing_from_the_store_is_404(api, conductor, deployable):
+    response = program(api, deployable['uuid'], status=404)
+    assert IMAGE_HEX in error_of(response)
+    assert api.get('/v2/deployables/' + deployable['uuid']).json[
+        'bitstream_id'] is None
 
 
 def test_program_is_refused_while_a_handle_is_in_use(

@@ -1,5 +1,7 @@
 """The agent: reports what its drivers find and programs on request."""
 
+import os
+
 import pytest
 
 from cyborg_clone.agent import manager
@@ -10,6 +12,7 @@ from cyborg_clone.drivers import base
 from cyborg_clone.drivers import fake
 from cyborg_clone.drivers import report
 from tests.conftest import FakeConductor
+from tests.fixtures.images import put_image
 
 CTX = context.get_admin_context()
 
@@ -88,11 +91,12 @@ def test_other_drivers_changes_still_flow_while_one_fails(conf, conductor):
                                  drivers=[flaky, fake.FakeDriver(conf)])
     agent.report_once(CTX)
     flaky.broken = True
-    agent.program(CTX, 'testhost_FakeDevice', 'img1')
+    image = put_image(conf)
+    agent.program(CTX, 'testhost_FakeDevice', image)
     agent.report_once(CTX)
     last = reports(conductor)[-1]
     assert reported_names(last) == ['a', 'testhost_FakeDevice']
-    assert last['report'][1]['deployables'][0]['bitstream_id'] == 'img1'
+    assert last['report'][1]['deployables'][0]['bitstream_id'] == image
 
 
 def test_no_report_while_a_driver_never_succeeded(conf, conductor):
@@ -109,14 +113,34 @@ def test_no_report_while_a_driver_never_succeeded(conf, conductor):
         'a', 'testhost_FakeDevice']
 
 
-def test_program_uses_the_owning_driver_and_returns_the_new_id(
-        conf, conductor):
-    agent = manager.AgentManager(conf, conductor)
-    image = 'd5ca2f11-3108-4426-a11c-a959987565df'
-    assert agent.program(CTX, 'testhost_FakeDevice', image) == image
+def test_program_loads_a_private_copy_and_answers_with_a_fresh_report(
+        conf, conductor, monkeypatch):
+    image = put_image(conf, b'the bitstream')
+    seen = {}
+    driver = fake.FakeDriver(conf)
+    real_program = driver.program
+
+    def program(deployable_name, path):
+        with open(path, 'rb') as copy:
+            seen['content'] = copy.read()
+        seen['path'] = path
+        seen['mode'] = os.stat(os.path.dirname(path)).st_mode & 0o777
+        return real_program(deployable_name, path)
+
+    monkeypatch.setattr(driver, 'program', program)
+    agent = manager.AgentManager(conf, conductor, drivers=[driver])
+    answer = agent.program(CTX, 'testhost_FakeDevice', image)
+    assert answer['function_id'] == image
+    assert answer['report'][0]['deployables'][0]['bitstream_id'] == image
+    assert seen['content'] == b'the bitstream'
+    assert os.path.basename(seen['path']) == image
+    assert seen['mode'] == 0o700
+    # Cleaned up after the load.
+    assert not os.path.exists(os.path.dirname(seen['path']))
+    # The periodic report agrees.
     agent.report_once(CTX)
     [call] = reports(conductor)
-    assert call['report'][0]['deployables'][0]['bitstream_id'] == image
+    assert call['report'] == answer['report']
 
 
 def test_program_before_any_report_discovers_first(conf, conductor):
@@ -124,19 +148,39 @@ def test_program_before_any_report_discovers_first(conf, conductor):
     agent = manager.AgentManager(conf, conductor,
                                  drivers=[fake.FakeDriver(conf), flaky])
     with pytest.raises(exception.DriverError) as caught:
-        agent.program(CTX, 'a', 'img')
+        agent.program(CTX, 'a', put_image(conf))
     assert 'flaky' in str(caught.value)
 
 
 def test_program_an_unknown_deployable_is_not_found(conf, conductor):
     agent = manager.AgentManager(conf, conductor)
     with pytest.raises(exception.DeployableNotFound):
-        agent.program(CTX, 'elsewhere_FakeDevice', 'img')
+        agent.program(CTX, 'elsewhere_FakeDevice', put_image(conf))
+
+
+def test_program_an_image_not_in_the_store_loads_nothing(conf, conductor):
+    agent = manager.AgentManager(conf, conductor)
+    with pytest.raises(exception.ImageNotFound):
+        agent.program(CTX, 'testhost_FakeDevice', '0' * 32)
+    [device] = fake.FakeDriver(conf).discover()
+    assert device.deployables[0].bitstream_id is None
+
+
+def test_program_refuses_a_corrupt_image(conf, conductor):
+    image = put_image(conf, b'good')
+    with open(os.path.join(conf.image_store.file_root, image), 'wb') as f:
+        f.write(b'evil')
+    agent = manager.AgentManager(conf, conductor)
+    with pytest.raises(exception.ImageCorrupt):
+        agent.program(CTX, 'testhost_FakeDevice', image)
+    [device] = fake.FakeDriver(conf).discover()
+    assert device.deployables[0].bitstream_id is None
 
 
 @pytest.mark.parametrize('image_id', ['../etc/passwd', '', '.hidden',
-                                      'a/b', None, 'x' * 65])
-def test_program_refuses_image_ids_that_are_not_file_names(
+                                      'a/b', None, 'x' * 65,
+                                      'd5ca2f11-3108-4426-a11c-a959987565df'])
+def test_program_refuses_ids_that_are_not_image_ids(
         conf, conductor, image_id):
     agent = manager.AgentManager(conf, conductor)
     with pytest.raises(exception.Invalid):

@@ -8,6 +8,8 @@ from cyborg_clone.common import context
 from cyborg_clone.common import exception
 from cyborg_clone.conductor import deployable_programming
 from cyborg_clone.db import api as db_api
+from cyborg_clone.drivers import fake
+from cyborg_clone.drivers import report
 from cyborg_clone.objects import deployable
 from tests.fixtures.hardware import report_fake_host
 
@@ -16,7 +18,8 @@ IMAGE = 'd5ca2f11-3108-4426-a11c-a959987565df'
 
 
 class AgentStub:
-    """The agent RPC client: answers with the image id, or raises."""
+    """The agent RPC client: loads onto the host's fake card and answers
+    like the agent (function id and fresh report), or raises."""
 
     def __init__(self, error=None):
         self.error = error
@@ -27,11 +30,19 @@ class AgentStub:
         self.calls.append((hostname, deployable_name, image_id, timeout))
         if self.error is not None:
             raise self.error
-        return image_id
+        card = fake.FakeDriver(CONF_OF[0], host=hostname)
+        function_id = card.program(deployable_name, image_id)
+        return {'function_id': function_id,
+                'report': report.to_primitive(card.discover())}
+
+
+# The conf of the running test, for the stub's fake card.
+CONF_OF = [None]
 
 
 @pytest.fixture
 def target(conf):
+    CONF_OF[0] = conf
     report_fake_host(conf, 'host-a')
     [dep] = deployable.Deployable.list()
     return dep
@@ -51,6 +62,21 @@ def test_programs_on_the_deployables_host_and_records_it(conf, target):
     assert agent.calls == [('host-a', 'host-a_FakeDevice', IMAGE,
                             conf.conductor.program_timeout)]
     assert bitstream(target.uuid) == IMAGE
+    # The answered report was applied: the function trait is there too.
+    [dep] = deployable.Deployable.list()
+    assert ('traits2', 'CUSTOM_FPGA_FUNCTION_ID_FAKE_' + IMAGE.upper()
+            .replace('-', '_')) in dep.attributes
+
+
+def test_a_load_without_a_report_still_succeeds(conf, target):
+    class Reportless(AgentStub):
+        def program(self, *args, **kwargs):
+            answer = super().program(*args, **kwargs)
+            return dict(answer, report=None)
+
+    assert program(conf, Reportless(), target.uuid) == target.uuid
+    # Recorded by the next periodic report instead.
+    assert bitstream(target.uuid) is None
 
 
 def test_refused_while_a_handle_is_in_use(conf, target):

@@ -1,0 +1,71 @@
+"""Which image a bind must load first, from the device profile group.
+
+A group may ask for ``accel:bitstream_id`` (an image-store id, or the
+Glance-style UUID of one) or ``accel:function_id`` (the function a card
+must run: an AFU id, an xclbin uuid, an AEI id). Nothing is loaded when the
+deployable already holds it; a function no deployable runs is loaded from
+the active FPGA image whose metadata names it. ``accel:bitstream_id`` wins
+when a group has both, as it names exactly one image.
+"""
+
+import json
+
+import sqlalchemy as sa
+
+from cyborg_clone.clients import image_store
+from cyborg_clone.common import exception
+from cyborg_clone.db import models
+from cyborg_clone.objects import fpga_image
+
+BITSTREAM_KEY = 'accel:bitstream_id'
+FUNCTION_KEY = 'accel:function_id'
+# Drivers name a loaded function CUSTOM_FPGA_FUNCTION_ID_<VENDOR>_<ID>.
+_FUNCTION_TRAIT = 'CUSTOM_FPGA_FUNCTION_ID_'
+
+
+def normalize_function_id(value):
+    """Function ids compare without dashes and case, as traits spell
+    them."""
+    return str(value).replace('-', '').upper()
+
+
+def image_to_load(session, group, deployable):
+    """The image id to load onto ``deployable`` (a models.Deployable) for
+    ``group``, or None when nothing must be loaded.
+
+    :raises Invalid: when the group names a malformed image id, or a
+        function that no active FPGA image provides.
+    """
+    if BITSTREAM_KEY in group:
+        wanted = image_store.image_id_from(group[BITSTREAM_KEY])
+        return None if deployable.bitstream_id == wanted else wanted
+    if FUNCTION_KEY in group:
+        function = normalize_function_id(group[FUNCTION_KEY])
+        if _runs(session, deployable.id, function):
+            return None
+        return _image_providing(session, group[FUNCTION_KEY], function)
+    return None
+
+
+def _runs(session, deployable_id, function):
+    table = models.Attribute
+    traits = session.scalars(sa.select(table.value).where(
+        table.deployable_id == deployable_id,
+        table.value.startswith(_FUNCTION_TRAIT)))
+    return any(trait.endswith('_' + function) for trait in traits)
+
+
+def _image_providing(session, asked, function):
+    table = models.FpgaImage
+    # The LIKE only narrows the candidates; the JSON decides.
+    candidates = session.execute(
+        sa.select(table.image_id, table.metadata_json)
+        .where(table.status == fpga_image.ACTIVE,
+               table.metadata_json.like('%function_id%'))
+        .order_by(table.created_at.desc(), table.id.desc()))
+    for image_id, metadata_json in candidates:
+        provided = json.loads(metadata_json).get('function_id')
+        if provided and normalize_function_id(provided) == function:
+            return image_id
+    raise exception.Invalid(
+        reason='no active FPGA image provides function %s.' % asked)
