@@ -23,4 +23,7 @@ def build_service(conf):
 
 def main(argv=None):
     conf = startup.prepare(argv, PROG)
+    # Vendor tools run through oslo.privsep, which reads [privsep] from the
+    # global configuration only.
+    startup.load_global_config(argv, PROG)
     return service.Launcher([build_service(conf)]).run()

@@ -33,6 +33,8 @@ DEFAULTS = (
 
 def main(argv=None):
     conf = startup.prepare(argv, PROG, defaults=DEFAULTS)
+    # For oslo.privsep, which the vendor drivers' tools run through.
+    startup.load_global_config(argv, PROG)
     migration.upgrade(conf)
     sock = api.listen(conf, PROG)
     return service.Launcher([

@@ -36,6 +36,13 @@ def load_config(argv=None, prog=None, cli_opts=(), defaults=(),
     return conf
 
 
+def load_global_config(argv=None, prog=None):
+    """Parse the same arguments into the process-wide ``cfg.CONF``, for
+    libraries that only read it (oslo.privsep's [privsep] options)."""
+    cfg.CONF(sys.argv[1:] if argv is None else argv, project=PROJECT,
+             prog=prog)
+
+
 def setup_logging(conf, prog):
     """Configure oslo.log and log the options (secrets masked)."""
     logging.setup(conf, PROJECT)
