@@ -10,17 +10,24 @@ import uuid
 import openstack
 import pytest
 
+from cyborg_clone.clients import image_store
 from tests.functional import processes
 
 pytestmark = pytest.mark.slow
 
 HOST = 'sdk-host'
+# An image in the all-in-one's image store, written as a Glance UUID.
+IMAGE = 'a6a12670-7014-4cff-a563-cea949b57fb3'
 INSTANCE = '6c3ab26c-2b6c-4c1a-a3e1-7a0f1b7f5c11'
 
 
 @pytest.fixture(scope='module')
 def conn(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp('sdk')
+    bitstream = tmp_path / 'bitstream.bin'
+    bitstream.write_bytes(b'sdk bitstream')
+    image_store.FileImageStore(str(tmp_path / 'images')).put(
+        IMAGE.replace('-', ''), str(bitstream), {})
     with processes.all_in_one(tmp_path, HOST) as (process, url):
         # Version discovery finds /v2 from the document at /, as it does
         # against Keystone's catalog entry.
@@ -91,8 +98,11 @@ def test_hardware_resources(conn):
     [deployable] = accel.deployables()
     programmed = accel.patch_deployable(deployable, [{
         'path': '/program', 'op': 'replace',
-        'value': [{'image_uuid': 'a6a12670-7014-4cff-a563-cea949b57fb3'}]}])
+        'value': [{'image_uuid': IMAGE}]}])
     assert programmed.name == HOST + '_FakeDevice'
+    # The proxy's Deployable has no bitstream_id; the raw body does.
+    raw = accel.get('/deployables/%s' % deployable.id).json()
+    assert raw['bitstream_id'] == IMAGE.replace('-', '')
 
     [rc] = [a for a in accel.attributes() if a.key == 'rc']
     created = accel.create_attribute(deployable_id=rc.deployable_id,
