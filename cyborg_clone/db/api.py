@@ -13,6 +13,7 @@ another writer got in between, and the busy timeout cannot save it.
 """
 
 import contextlib
+import contextvars
 import os
 
 import sqlalchemy as sa
@@ -20,6 +21,10 @@ from sqlalchemy import event
 from sqlalchemy import orm
 
 _facade = None
+
+# The statement counter of the work running in this thread (or green
+# thread), if it counts; see counting_statements().
+_counter = contextvars.ContextVar('cyborg_clone_statements', default=None)
 
 
 class _Facade:
@@ -35,6 +40,8 @@ class _Facade:
             self.writer_engine = sa.create_engine(
                 self.url, echo=debug, pool_pre_ping=True)
             self.reader_engine = self.writer_engine
+        for engine in {self.writer_engine, self.reader_engine}:
+            event.listen(engine, 'before_cursor_execute', _count_statement)
         self._writer = orm.sessionmaker(self.writer_engine,
                                         expire_on_commit=False)
         self._reader = orm.sessionmaker(self.reader_engine,
@@ -70,6 +77,33 @@ class _Facade:
             self.reader_engine.dispose()
 
 
+class StatementCount:
+    """How many SQL statements a piece of work sent."""
+
+    def __init__(self):
+        self.value = 0
+
+
+def _count_statement(conn, cursor, statement, *args):
+    counter = _counter.get()
+    # Transaction control is not work the caller asked for.
+    if counter is not None and not statement.startswith(('BEGIN',
+                                                         'PRAGMA')):
+        counter.value += 1
+
+
+@contextlib.contextmanager
+def counting_statements():
+    """Count the statements sent inside the block by this thread only, so
+    work running in other threads at the same time does not blur it."""
+    counter = StatementCount()
+    token = _counter.set(counter)
+    try:
+        yield counter
+    finally:
+        _counter.reset(token)
+
+
 def database_url(conf):
     """The configured database URL, or the embedded SQLite file."""
     if conf.database.connection:
@@ -99,6 +133,10 @@ def reset():
     if _facade is not None:
         _facade.dispose()
     _facade = None
+
+# The statement counter of the work running in this thread (or green
+# thread), if it counts; see counting_statements().
+_counter = contextvars.ContextVar('cyborg_clone_statements', default=None)
 
 
 def _get():

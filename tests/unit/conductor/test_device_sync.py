@@ -1,6 +1,7 @@
 """Device sync: agent reports become rows, applied as a diff."""
 
 import dataclasses
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -89,6 +90,58 @@ def test_unchanged_report_costs_one_statement(conf, count_statements):
     assert apply('testhost', discover(conf)) is None
     assert counter.count == 1
     assert 'host_reports' in counter.statements[0]
+
+
+def many_cards(count, host='testhost'):
+    """A report of ``count`` cards like the vendor drivers emit."""
+    return [report.Device(
+        type='FPGA', vendor='0x10ee', model='m', driver_name='xilinx',
+        controlpath=report.ControlPath('PCI', {'bus': '%02x' % card}),
+        deployables=(report.Deployable(
+            name='%s_%02x' % (host, card), num_accelerators=2,
+            resource_class='FPGA', traits=('CUSTOM_FPGA_XILINX',),
+            attach_handles=tuple(
+                report.AttachHandle('PCI', {'bus': '%02x' % card,
+                                            'function': str(f)})
+                for f in (1, 2))),))
+        for card in range(count)]
+
+
+@pytest.mark.parametrize('cards', [1, 8])
+def test_the_log_shows_the_statements_of_each_report(conf, caplog, cards):
+    caplog.set_level('DEBUG', logger='cyborg_clone.conductor.device_sync')
+    apply('testhost', many_cards(cards))
+    apply('testhost', many_cards(cards))
+    applied, unchanged = [r.getMessage() for r in caplog.records]
+    assert applied.startswith('Applied the report of host testhost')
+    assert 'SQL statements' in applied
+    # The same single read whatever the number of cards.
+    assert unchanged == 'Report of host testhost unchanged (1 SQL ' \
+                        'statements).'
+
+
+def test_statements_of_other_threads_are_not_counted(conf, caplog):
+    apply('testhost', discover(conf))
+    caplog.set_level('DEBUG', logger='cyborg_clone.conductor.device_sync')
+    busy = threading.Event()
+    done = threading.Event()
+
+    def other_work():
+        busy.set()
+        while not done.is_set():
+            row_count('devices')
+
+    thread = threading.Thread(target=other_work)
+    thread.start()
+    busy.wait()
+    try:
+        for _ in range(20):
+            apply('testhost', discover(conf))
+    finally:
+        done.set()
+        thread.join()
+    assert [r.getMessage() for r in caplog.records] == [
+        'Report of host testhost unchanged (1 SQL statements).'] * 20
 
 
 @pytest.mark.parametrize('handles', [16, 64])
