@@ -22,9 +22,9 @@ from sqlalchemy import orm
 
 _facade = None
 
-# The statement counter of the work running in this thread (or green
-# thread), if it counts; see counting_statements().
-_counter = contextvars.ContextVar('cyborg_clone_statements', default=None)
+# The statement counters of the work running in this thread (or green
+# thread), innermost last; see counting_statements().
+_counters = contextvars.ContextVar('cyborg_clone_statements', default=())
 
 
 class _Facade:
@@ -85,23 +85,24 @@ class StatementCount:
 
 
 def _count_statement(conn, cursor, statement, *args):
-    counter = _counter.get()
+    counters = _counters.get()
     # Transaction control is not work the caller asked for.
-    if counter is not None and not statement.startswith(('BEGIN',
-                                                         'PRAGMA')):
-        counter.value += 1
+    if counters and not statement.startswith(('BEGIN', 'PRAGMA')):
+        for counter in counters:
+            counter.value += 1
 
 
 @contextlib.contextmanager
 def counting_statements():
     """Count the statements sent inside the block by this thread only, so
-    work running in other threads at the same time does not blur it."""
+    work running in other threads at the same time does not blur it.
+    Blocks nest: an outer count includes the inner ones."""
     counter = StatementCount()
-    token = _counter.set(counter)
+    token = _counters.set(_counters.get() + (counter,))
     try:
         yield counter
     finally:
-        _counter.reset(token)
+        _counters.reset(token)
 
 
 def database_url(conf):
@@ -134,9 +135,9 @@ def reset():
         _facade.dispose()
     _facade = None
 
-# The statement counter of the work running in this thread (or green
-# thread), if it counts; see counting_statements().
-_counter = contextvars.ContextVar('cyborg_clone_statements', default=None)
+# The statement counters of the work running in this thread (or green
+# thread), innermost last; see counting_statements().
+_counters = contextvars.ContextVar('cyborg_clone_statements', default=())
 
 
 def _get():

@@ -289,3 +289,11 @@ def test_deployable_name_taken_by_another_host_is_not_applied(conf):
     assert apply('host-b', discover(conf, 'host-a')) is None
     assert rows('SELECT hostname FROM devices') == [('host-a',)]
     assert host_inventory.stored_fingerprint('host-b') is None
+
+
+def test_an_outer_count_includes_the_reports_own(conf):
+    apply('testhost', discover(conf))
+    with db_api.counting_statements() as outer:
+        apply('testhost', discover(conf))
+        apply('testhost', discover(conf))
+    assert outer.value == 2

@@ -1,0 +1,148 @@
+"""Device sync figures: what one agent report costs the conductor.
+
+Applies reports through ``device_sync.apply_report`` exactly as the
+conductor's RPC endpoint does, against a migrated SQLite file in a
+throwaway directory (or ``--database-url``), and prints for a host of 8
+cards (each a deployable with 4 attach handles and 3 traits, the shape the
+vendor drivers report): the median time and the SQL statements of a first
+report, an unchanged one and a changed one (one card reprogrammed, one
+removed, one added); then 100 hosts reporting at once from 8 threads (the
+conductor's executor), first and unchanged reports. Usage:
+``python bench/device_sync_bench.py [--runs N] [--database-url URL]``.
+"""
+
+import argparse
+import concurrent.futures
+import dataclasses
+import pathlib
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+
+from cyborg_clone.common import context  # noqa: E402
+from cyborg_clone.conductor import device_sync  # noqa: E402
+from cyborg_clone.db import api as db_api  # noqa: E402
+from cyborg_clone.db import migration  # noqa: E402
+from cyborg_clone.drivers import report  # noqa: E402
+from tests.conftest import make_conf  # noqa: E402
+
+CARDS = 8
+HANDLES = 4
+HOSTS = 100
+THREADS = 8
+CTX = context.get_admin_context()
+
+
+def card(host, number, function='0' * 32):
+    """One card as a vendor driver reports it."""
+    bus = '%02x' % (0x3b + number)
+    return report.Device(
+        type='FPGA', vendor='0x8086', model='Intel PAC Arria 10 GX',
+        driver_name='intel_opae',
+        controlpath=report.ControlPath('PCI', {
+            'domain': '0000', 'bus': bus, 'device': '00', 'function': '0'}),
+        std_board_info={'device_id': '0x09c4', 'class': '0x120000',
+                        'numa_node': number % 2},
+        deployables=(report.Deployable(
+            name='%s_0000:%s:00.0' % (host, bus),
+            num_accelerators=HANDLES, resource_class='FPGA',
+            traits=('CUSTOM_FPGA_INTEL', 'CUSTOM_FPGA_INTEL_PAC_ARRIA10',
+                    'CUSTOM_FPGA_FUNCTION_ID_INTEL_' + function.upper()),
+            attach_handles=tuple(
+                report.AttachHandle('PCI', {
+                    'domain': '0000', 'bus': bus, 'device': '00',
+                    'function': str(f)})
+                for f in range(1, HANDLES + 1))),))
+
+
+def host_report(host, cards=CARDS):
+    return report.to_primitive([card(host, n) for n in range(cards)])
+
+
+def changed_report(host):
+    """Card 0 runs another function, card 7 is gone, card 9 is new."""
+    devices = [card(host, n) for n in range(CARDS)]
+    [dep] = devices[0].deployables
+    devices[0] = dataclasses.replace(devices[0], deployables=(
+        dataclasses.replace(dep, bitstream_id='b' * 32, traits=dep.traits[:2]
+                            + ('CUSTOM_FPGA_FUNCTION_ID_INTEL_' + 'B' * 32,)),
+    ))
+    return report.to_primitive(devices[:-1] + [card(host, 9)])
+
+
+def measured(host, primitive):
+    """(seconds, statements) of one apply."""
+    with db_api.counting_statements() as statements:
+        started = time.perf_counter()
+        device_sync.apply_report(CTX, host, primitive)
+        elapsed = time.perf_counter() - started
+    return elapsed, statements.value
+
+
+def one_host(runs):
+    rows = {}
+    for kind in ('first', 'unchanged', 'changed'):
+        times, counts = [], []
+        for run in range(runs):
+            host = 'h-%s-%d' % (kind, run)
+            if kind != 'first':
+                device_sync.apply_report(CTX, host, host_report(host))
+            primitive = (changed_report(host) if kind == 'changed'
+                         else host_report(host))
+            elapsed, count = measured(host, primitive)
+            times.append(elapsed)
+            counts.append(count)
+        rows[kind] = (statistics.median(times), max(counts))
+    return rows
+
+
+def many_hosts(prefix):
+    """Wall time and per-report times of HOSTS reports at once, applied
+    twice (first reports, then the same, unchanged)."""
+    hosts = ['%s-%03d' % (prefix, n) for n in range(HOSTS)]
+    reports = {h: host_report(h) for h in hosts}
+    figures = {}
+    for kind in ('first', 'unchanged'):
+        with concurrent.futures.ThreadPoolExecutor(THREADS) as pool:
+            started = time.perf_counter()
+            results = list(pool.map(lambda h: measured(h, reports[h]),
+                                    hosts))
+            wall = time.perf_counter() - started
+        times = sorted(t for t, _ in results)
+        figures[kind] = (wall, statistics.median(times),
+                         times[int(len(times) * 0.95) - 1],
+                         sum(c for _, c in results))
+    return figures
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--runs', type=int, default=20)
+    parser.add_argument('--database-url')
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        conf = make_conf(workdir)
+        if args.database_url:
+            conf.set_override('connection', args.database_url,
+                              group='database')
+        migration.upgrade(conf)
+        db_api.configure(conf)
+        print('database: %s' % db_api.database_url(conf).split('://')[0])
+        print('one host, %d cards x %d handles (median of %d runs):'
+              % (CARDS, HANDLES, args.runs))
+        for kind, (seconds, count) in one_host(args.runs).items():
+            print('  %-10s %7.2f ms  %4d SQL statements'
+                  % (kind, seconds * 1000, count))
+        print('%d hosts reporting at once, %d threads:' % (HOSTS, THREADS))
+        for kind, (wall, median, p95, count) in many_hosts('bench').items():
+            print('  %-10s wall %7.1f ms  per report median %6.2f ms, '
+                  'p95 %6.2f ms  %5d SQL statements in all'
+                  % (kind, wall * 1000, median * 1000, p95 * 1000, count))
+        db_api.reset()
+
+
+if __name__ == '__main__':
+    main()
