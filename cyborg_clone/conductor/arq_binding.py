@@ -195,8 +195,8 @@ def fail_stuck_binds(conf, context, nova_client=None):
     """Fail ARQs stuck in BindStarted longer than [conductor]bind_timeout
     (their conductor died or the cast was lost)."""
     table = models.AcceleratorRequest
-    cutoff = (datetime.datetime.now(datetime.timezone.utc).replace(
-        tzinfo=None) - datetime.timedelta(seconds=conf.conductor.bind_timeout))
+    cutoff = models.utcnow() - datetime.timedelta(
+        seconds=conf.conductor.bind_timeout)
     with db_api.reader() as session:
         stuck = session.execute(
             sa.select(table.uuid).where(

@@ -24,6 +24,7 @@ from cyborg_clone.common import exception
 from cyborg_clone.conductor import build_log
 from cyborg_clone.conductor import dcp_archive
 from cyborg_clone.conductor import fpga_toolchain
+from cyborg_clone.db import models
 from cyborg_clone.objects import fpga_image
 
 LOG = logging.getLogger(__name__)
@@ -34,10 +35,6 @@ _IMAGE_METADATA_KEYS = ('fpga_chip', 'fpga_board', 'fpga_vendor',
                         'shell_id', 'pci_vendor_id', 'pci_device_id',
                         'pci_subsystem_id', 'pci_subsystem_vendor_id',
                         'hdk_version', 'tool_version', 'bitstream_format')
-
-
-def _now():
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
 class Factory:
@@ -53,7 +50,7 @@ class Factory:
     def build(self, image_id):
         """Build image ``image_id`` from its DCP tarball."""
         if not FpgaImage.transition(image_id, 'schedule',
-                                    work_started_at=_now()):
+                                    work_started_at=models.utcnow()):
             LOG.info('FPGA image %s is no longer waiting for a build; '
                      'skipped.', image_id)
             return
@@ -200,7 +197,7 @@ def recover(conf):
     """Fail builds and registrations that did not finish within
     [fpga_image]build_deadline (their conductor died or the cast was
     lost), so no image stays unfinished forever."""
-    cutoff = _now() - datetime.timedelta(
+    cutoff = models.utcnow() - datetime.timedelta(
         seconds=conf.fpga_image.build_deadline)
     failed = []
     for image in FpgaImage.unfinished_since(cutoff):

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 
-def _utcnow():
+def utcnow():
+    """Now, in UTC, as the naive datetime every timestamp column holds."""
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
@@ -31,9 +32,9 @@ class Base(orm.DeclarativeBase):
 
 class TimestampMixin:
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
-        sa.DateTime, default=_utcnow, nullable=False)
+        sa.DateTime, default=utcnow, nullable=False)
     updated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
-        sa.DateTime, onupdate=_utcnow)
+        sa.DateTime, onupdate=utcnow)
 
 
 class Device(TimestampMixin, Base):
@@ -88,6 +89,8 @@ class Deployable(TimestampMixin, Base):
     driver_name = orm.mapped_column(sa.String(100))
     bitstream_id = orm.mapped_column(sa.String(64))
     rp_uuid = orm.mapped_column(sa.String(36), unique=True)
+    # Set while its host no longer reports it but an ARQ still holds it.
+    vanished_at = orm.mapped_column(sa.DateTime)
 
 
 class Attribute(TimestampMixin, Base):
@@ -179,7 +182,7 @@ class HostReport(Base):
     hostname = orm.mapped_column(sa.String(255), primary_key=True)
     fingerprint = orm.mapped_column(sa.String(64), nullable=False)
     reported_at = orm.mapped_column(sa.DateTime, nullable=False,
-                                    default=_utcnow, onupdate=_utcnow)
+                                    default=utcnow, onupdate=utcnow)
 
 
 class FpgaImage(TimestampMixin, Base):
@@ -226,7 +229,7 @@ class FpgaImageBuild(Base):
         sa.ForeignKey('fpga_images.id', ondelete='CASCADE'), nullable=False,
         unique=True)
     started_at = orm.mapped_column(sa.DateTime, nullable=False,
-                                   default=_utcnow)
+                                   default=utcnow)
 
 
 class FpgaImageAssociation(Base):
@@ -250,4 +253,4 @@ class FpgaImageAssociation(Base):
         sa.ForeignKey('fpga_images.id', ondelete='RESTRICT'), nullable=False)
     slot = orm.mapped_column(sa.Integer, nullable=False)
     created_at = orm.mapped_column(sa.DateTime, nullable=False,
-                                   default=_utcnow)
+                                   default=utcnow)

@@ -152,6 +152,12 @@ class ARQ:
                         reason='device_rp_uuid %s names no accelerator on '
                                'host %s.' % (binding['device_rp_uuid'],
                                              binding['hostname']))
+                if found.vanished_at is not None:
+                    raise exception.Conflict(
+                        reason='the device of device_rp_uuid %s is no longer '
+                               'reported by host %s.'
+                               % (binding['device_rp_uuid'],
+                                  binding['hostname']))
             instances = {b['instance_uuid'] for b in bindings.values()}
             others = session.execute(
                 sa.select(arqs.uuid, arqs.instance_uuid).where(
@@ -162,8 +168,7 @@ class ARQ:
                     reason='instance %s already has accelerator request %s; '
                            'unbind or delete it first.'
                            % (others.instance_uuid, others.uuid))
-            now = datetime.datetime.now(datetime.timezone.utc).replace(
-                tzinfo=None)
+            now = models.utcnow()
             for uuid, binding in bindings.items():
                 values = dict(binding)
                 values['deployable_id'] = deployables[
@@ -177,7 +182,7 @@ class ARQ:
         deployables = models.Deployable
         rows = session.execute(
             sa.select(deployables.id, deployables.rp_uuid,
-                      models.Device.hostname)
+                      deployables.vanished_at, models.Device.hostname)
             .join(models.Device, models.Device.id == deployables.device_id)
             .where(deployables.rp_uuid.in_(rp_uuids))).all()
         return {row.rp_uuid: row for row in rows}

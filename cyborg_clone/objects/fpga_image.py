@@ -44,10 +44,6 @@ TRANSITIONS = {
 }
 
 
-def _now():
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-
-
 @dataclasses.dataclass(frozen=True)
 class FpgaImage:
     id: int
@@ -104,7 +100,7 @@ class FpgaImage:
             image_id=uuid.uuid4().hex, project_id=project_id, name=name,
             description=description, status=INITIALLING, bucket=bucket,
             object_key=object_key, log_directory=log_directory,
-            metadata_json='{}', work_started_at=_now())
+            metadata_json='{}', work_started_at=models.utcnow())
         try:
             with db_api.writer() as session:
                 session.add(row)
@@ -136,7 +132,8 @@ class FpgaImage:
             image_id=uuid.uuid4().hex, project_id=project_id, name=name,
             description=description, status=SAVING, bucket=bucket,
             object_key=object_key, log_directory='',
-            metadata_json=json.dumps(metadata), work_started_at=_now())
+            metadata_json=json.dumps(metadata),
+            work_started_at=models.utcnow())
         with db_api.writer() as session:
             session.add(row)
         return cls.get(row.image_id)

@@ -197,6 +197,8 @@ class _HostSync:
             'driver_name': reported_device.driver_name,
             'bitstream_id': reported.bitstream_id,
             'rp_uuid': deployable_obj.rp_uuid_for(reported.name),
+            # Reported again: usable again.
+            'vanished_at': None,
         }
         row = self.deployables.get(reported.name)
         if row is not None:
@@ -266,6 +268,10 @@ class _HostSync:
             and a.deployable_id not in kept_dep_ids]
         self.changes.kept = (len(kept_handles) + len(kept_deps)
                              + len(kept_devices))
+        now = models.utcnow()
+        for dep in kept_deps:
+            if dep.vanished_at is None:
+                dep.vanished_at = now
         # Children first; the foreign keys cascade anyway, but explicit
         # deletes keep the counts honest.
         for model, ids in ((models.AttachHandle, gone_handles),

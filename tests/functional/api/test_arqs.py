@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from cyborg_clone.common import context
 from cyborg_clone.conductor import arq_binding
+from cyborg_clone.conductor import device_sync
 from cyborg_clone.db import api as db_api
 from tests.conftest import error_of
 from tests.conftest import row_count
@@ -431,3 +432,19 @@ def test_profile_in_use_cannot_be_deleted(api, profile):
     response = api.delete('/v2/device_profiles?value=dp', status=409)
     assert 'dp' in error_of(response)
     assert row_count('device_profiles') == 1
+
+
+def test_no_bind_onto_a_device_its_host_stopped_reporting(
+        api, conductor, hardware, profile):
+    # An ARQ holds a handle, so the vanished card is kept, and marked.
+    with db_api.writer() as session:
+        session.execute(sa.text(
+            'UPDATE attach_handles SET in_use = 1 WHERE id = '
+            '(SELECT MIN(id) FROM attach_handles)'))
+    device_sync.apply_report(context.get_admin_context(), HOST, [])
+    arqs = create_arqs(api)
+    response = api.patch('/v2/accelerator_requests', bind_patch(arqs),
+                         headers=SERVICE, status=409)
+    assert 'no longer reported by host testhost' in error_of(response)
+    assert states(api) == ['Initial'] * 3
+    assert conductor.calls == []

@@ -233,12 +233,25 @@ def test_vanished_card_with_a_handle_in_use_is_kept(conf):
                         'deployables': 1, 'attach_handles': 1,
                         'attributes': 2}
     assert changes.kept == 3
+    # Marked, so no new bind lands on it; the mark stays put.
+    [(marked,)] = rows('SELECT vanished_at FROM deployables')
+    assert marked is not None
     # Until the ARQ lets go, the same report is applied again, not skipped;
     # then the card goes.
     assert apply('testhost', []).kept == 3
+    assert rows('SELECT vanished_at FROM deployables') == [(marked,)]
     release_handles()
     apply('testhost', [])
     assert counts() == dict.fromkeys(TABLES, 0)
+
+
+def test_a_vanished_card_that_comes_back_is_usable_again(conf):
+    apply('testhost', discover(conf))
+    hold_a_handle()
+    apply('testhost', [])
+    apply('testhost', discover(conf))
+    assert rows('SELECT vanished_at FROM deployables') == [(None,)]
+    assert counts()['attach_handles'] == 16
 
 
 def test_card_replaced_by_another_in_the_same_slot(conf):
