@@ -68,6 +68,7 @@ class AgentManager:
         """
         image_store.check_image_id(image_id)
         driver = self.tracker.driver_of(deployable_name)
+        os.makedirs(self.conf.state_path, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix='cyborg-clone-image-',
                                          dir=self.conf.state_path) as work:
             # mkdtemp makes the directory 0700: no other user of the host

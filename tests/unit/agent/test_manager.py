@@ -185,3 +185,14 @@ def test_program_refuses_ids_that_are_not_image_ids(
     agent = manager.AgentManager(conf, conductor)
     with pytest.raises(exception.Invalid):
         agent.program(CTX, 'testhost_FakeDevice', image_id)
+
+
+def test_program_on_a_host_whose_state_path_does_not_exist_yet(
+        conf, conductor, tmp_path):
+    conf.set_override('file_root', str(tmp_path / 'shared-images'),
+                      group='image_store')
+    image = put_image(conf)
+    conf.set_override('state_path', str(tmp_path / 'fresh' / 'state'))
+    agent = manager.AgentManager(conf, conductor)
+    assert agent.program(CTX, 'testhost_FakeDevice', image)[
+        'function_id'] == image
