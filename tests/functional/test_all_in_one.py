@@ -1,10 +1,12 @@
 """cyborg-clone-all-in-one as a real process: the first README command."""
 
 import json
+import os
 import urllib.request
 
 import pytest
 
+from tests.fixtures import opae_host
 from tests.functional import processes
 
 pytestmark = pytest.mark.slow
@@ -64,3 +66,26 @@ def test_all_in_one_reports_binds_and_stops_on_sigterm(all_in_one):
         message='ARQ bound')
 
     assert process.stop() == 0, process.log()
+
+
+def test_all_in_one_runs_the_drivers_it_is_told_to(tmp_path):
+    host = opae_host.build(tmp_path / 'sys-root', tmp_path / 'bin',
+                           tmp_path / 'tools', HOST)
+    config = tmp_path / 'cyborg_clone.conf'
+    with processes.all_in_one(
+            tmp_path, HOST,
+            agent={'enabled_drivers': 'intel_opae',
+                   'sysfs_root': host[('agent', 'sysfs_root')]},
+            intel_opae={'fpgaconf_path':
+                        host[('intel_opae', 'fpgaconf_path')]},
+            privsep={'helper_command': '%s --config-file %s' % (
+                os.path.join(processes.BIN_DIR, 'privsep-helper'),
+                config)}) as (process, url):
+        def names():
+            listed = request('GET', url + '/v2/deployables')[1]
+            return sorted(d['name'] for d in listed['deployables'])
+
+        found = processes.wait_until(names, message='the OPAE cards')
+        assert found == sorted([HOST + '_' + opae_host.ARRIA10.pf,
+                                HOST + '_' + opae_host.N3000.pf])
+        assert process.stop() == 0
