@@ -107,6 +107,21 @@ def _set(row, values):
     return bool(changed)
 
 
+@dataclasses.dataclass
+class _Spot:
+    """Where a reported device lands: its rows' ids, once known."""
+
+    reported: object
+    device_id: int | None = None
+    cpid_id: int | None = None
+    # The device row to insert, for a device not seen before.
+    new_values: dict | None = None
+
+    @property
+    def cpid_info(self):
+        return canonical_json(self.reported.controlpath.cpid_info)
+
+
 class _HostSync:
     def __init__(self, session, hostname):
         self.session = session
@@ -115,6 +130,10 @@ class _HostSync:
         self._load()
         # Existing rows the report still lists, by id.
         self.seen = collections.defaultdict(set)
+        # Rows to insert, as dicts: a level's rows go in one statement.
+        self.new_deployables = []
+        self.new_handles = []
+        self.new_attributes = []
 
     def _host_rows(self, model, *joins):
         statement = sa.select(model)
@@ -146,19 +165,35 @@ class _HostSync:
             self.attrs_by_dep[row.deployable_id][row.key] = row
 
     def apply(self, devices):
-        for reported in devices:
-            device, cpid = self._device(reported)
-            for reported_dep in reported.deployables:
-                dep = self._deployable(device, reported, reported_dep)
-                for handle in reported_dep.attach_handles:
-                    self._handle(dep, cpid, handle)
-                self._attributes(dep, reported_dep)
+        # Level by level, so that each level's new rows go in one INSERT
+        # whatever their number: a child needs its parent's id.
+        placed = [self._device(reported) for reported in devices]
+        self._insert_devices(placed)
+        deps = [(self._deployable(spot, reported), spot, reported)
+                for spot in placed for reported in spot.reported.deployables]
+        self._insert_deployables(deps)
+        for dep, spot, reported in deps:
+            for handle in reported.attach_handles:
+                self._handle(dep, spot, handle)
+            self._attributes(dep, reported)
+        self._insert(models.AttachHandle, self.new_handles)
+        self._insert(models.Attribute, self.new_attributes)
         self._delete_vanished()
 
-    def _add(self, row):
-        self.session.add(row)
-        self.changes.created += 1
-        return row
+    def _insert(self, model, rows, *returning):
+        """Insert ``rows`` (dicts) in one statement; the ``returning``
+        columns of each, in no particular order."""
+        if not rows:
+            return []
+        self.changes.created += len(rows)
+        statement = sa.insert(model)
+        if not returning:
+            self.session.execute(statement, rows)
+            return []
+        # Without sort_by_parameter_order SQLite batches the rows too; the
+        # caller matches them up by a unique column instead.
+        return self.session.execute(statement.returning(*returning),
+                                    rows).all()
 
     def _update(self, kind, row, values):
         if _set(row, values):
@@ -167,34 +202,46 @@ class _HostSync:
         return row
 
     def _device(self, reported):
+        spot = _Spot(reported)
         values = {
             'type': reported.type, 'vendor': reported.vendor,
             'model': reported.model, 'driver_name': reported.driver_name,
             'std_board_info': json.dumps(reported.std_board_info),
             'vendor_board_info': reported.vendor_board_info,
         }
-        cpid_info = canonical_json(reported.controlpath.cpid_info)
-        cpid = self.cpid_by_info.get(cpid_info)
-        if cpid is not None:
-            self._update('control path', cpid,
-                         {'cpid_type': reported.controlpath.cpid_type})
-            device = self._update('device', self.devices[cpid.device_id],
-                                  values)
-            return device, cpid
-        device = self._add(models.Device(
-            uuid=base.new_uuid(), hostname=self.hostname, **values))
-        self.session.flush()
-        cpid = self._add(models.ControlpathId(
-            uuid=base.new_uuid(), device_id=device.id,
-            cpid_type=reported.controlpath.cpid_type, cpid_info=cpid_info))
-        self.session.flush()
-        return device, cpid
+        cpid = self.cpid_by_info.get(spot.cpid_info)
+        if cpid is None:
+            spot.new_values = dict(values, uuid=base.new_uuid(),
+                                   hostname=self.hostname)
+            return spot
+        self._update('control path', cpid,
+                     {'cpid_type': reported.controlpath.cpid_type})
+        self._update('device', self.devices[cpid.device_id], values)
+        spot.device_id, spot.cpid_id = cpid.device_id, cpid.id
+        return spot
 
-    def _deployable(self, device, reported_device, reported):
+    def _insert_devices(self, placed):
+        new = [spot for spot in placed if spot.device_id is None]
+        devices = models.Device
+        ids = dict(self._insert(devices, [s.new_values for s in new],
+                                devices.uuid, devices.id))
+        for spot in new:
+            spot.device_id = ids[spot.new_values['uuid']]
+        cpids = models.ControlpathId
+        # One control path per new device, so the device tells them apart.
+        ids = dict(self._insert(cpids, [{
+            'uuid': base.new_uuid(), 'device_id': spot.device_id,
+            'cpid_type': spot.reported.controlpath.cpid_type,
+            'cpid_info': spot.cpid_info} for spot in new],
+            cpids.device_id, cpids.id))
+        for spot in new:
+            spot.cpid_id = ids[spot.device_id]
+
+    def _deployable(self, spot, reported):
         values = {
             'num_accelerators': reported.num_accelerators,
-            'device_id': device.id,
-            'driver_name': reported_device.driver_name,
+            'device_id': spot.device_id,
+            'driver_name': spot.reported.driver_name,
             'bitstream_id': reported.bitstream_id,
             'rp_uuid': deployable_obj.rp_uuid_for(reported.name),
             # Reported again: usable again.
@@ -202,33 +249,43 @@ class _HostSync:
         }
         row = self.deployables.get(reported.name)
         if row is not None:
-            return self._update('deployable', row, values)
-        row = self._add(models.Deployable(
-            uuid=base.new_uuid(), name=reported.name, **values))
-        self.session.flush()
-        return row
+            self._update('deployable', row, values)
+            return row.id
+        self.new_deployables.append(dict(values, uuid=base.new_uuid(),
+                                         name=reported.name))
+        return None
 
-    def _handle(self, dep, cpid, reported):
+    def _insert_deployables(self, deps):
+        """Fill in the ids of the deployables ``_deployable`` left new."""
+        table = models.Deployable
+        ids = dict(self._insert(table, self.new_deployables, table.name,
+                                table.id))
+        for i, (dep_id, spot, reported) in enumerate(deps):
+            if dep_id is None:
+                deps[i] = (ids[reported.name], spot, reported)
+
+    def _handle(self, dep_id, spot, reported):
         info = canonical_json(reported.attach_info)
-        values = {'attach_type': reported.attach_type, 'cpid_id': cpid.id}
-        row = self.handle_by_key.get((dep.id, info))
+        values = {'attach_type': reported.attach_type,
+                  'cpid_id': spot.cpid_id}
+        row = self.handle_by_key.get((dep_id, info))
         if row is not None:
             self._update('attach handle', row, values)
         else:
-            self._add(models.AttachHandle(
-                uuid=base.new_uuid(), deployable_id=dep.id, attach_info=info,
-                in_use=False, **values))
+            self.new_handles.append(dict(
+                values, uuid=base.new_uuid(), deployable_id=dep_id,
+                attach_info=info, in_use=False))
 
-    def _attributes(self, dep, reported):
-        existing = self.attrs_by_dep.get(dep.id, {})
+    def _attributes(self, dep_id, reported):
+        existing = self.attrs_by_dep.get(dep_id, {})
         for key, value in attribute.derived(reported.resource_class,
                                             reported.traits):
             if key in existing:
                 self._update('attribute', existing[key], {'value': value})
             else:
-                self._add(models.Attribute(uuid=base.new_uuid(),
-                                           deployable_id=dep.id, key=key,
-                                           value=value))
+                self.new_attributes.append({
+                    'uuid': base.new_uuid(), 'deployable_id': dep_id,
+                    'key': key, 'value': value})
 
     def _vanished(self, kind, rows, must_keep):
         """The rows of ``kind`` the report left out: (kept, ids to

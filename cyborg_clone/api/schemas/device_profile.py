@@ -1,5 +1,7 @@
 """Schema of a device profile create request."""
 
+from cyborg_clone.api.schemas import deployable
+
 # Placement's accelerator resource classes; anything else must be CUSTOM_.
 RESOURCE_KEY = r'^resources:(FPGA|PGPU|VGPU|CUSTOM_[A-Z0-9_]+)$'
 TRAIT_KEY = r'^trait:[A-Z][A-Z0-9_]*$'
@@ -13,6 +15,13 @@ group = {
         'additionalProperties': 'group keys must be resources:<FPGA, PGPU, '
                                 'VGPU or CUSTOM_*>, trait:<TRAIT> or '
                                 'accel:<key>',
+    },
+    'properties': {
+        # Loaded at bind time: a malformed id would only fail the bind.
+        'accel:bitstream_id': {
+            'type': 'string', 'pattern': deployable.IMAGE_ID,
+            'description': 'accel:bitstream_id must be an image id: a UUID '
+                           'or 32 lowercase hex characters'},
     },
     'patternProperties': {
         RESOURCE_KEY: {
