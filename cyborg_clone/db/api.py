@@ -135,10 +135,6 @@ def reset():
         _facade.dispose()
     _facade = None
 
-# The statement counters of the work running in this thread (or green
-# thread), innermost last; see counting_statements().
-_counters = contextvars.ContextVar('cyborg_clone_statements', default=())
-
 
 def _get():
     if _facade is None:

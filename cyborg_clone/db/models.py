@@ -4,6 +4,10 @@ Integrity rules live here as constraints so they hold whatever process
 writes: unique names and uuids, and foreign keys that refuse to orphan rows
 (an ARQ keeps its device profile, an attach handle can be held by at most one
 ARQ).
+
+Every foreign key column leads some index: deleting a parent row makes the
+database look for its children (to cascade, or to refuse), and without one
+that is a scan of the whole child table, for each row deleted.
 """
 
 import datetime
@@ -78,9 +82,9 @@ class Deployable(TimestampMixin, Base):
     id = orm.mapped_column(sa.Integer, primary_key=True)
     uuid = orm.mapped_column(sa.String(36), nullable=False, unique=True)
     parent_id = orm.mapped_column(
-        sa.ForeignKey('deployables.id', ondelete='CASCADE'))
+        sa.ForeignKey('deployables.id', ondelete='CASCADE'), index=True)
     root_id = orm.mapped_column(
-        sa.ForeignKey('deployables.id', ondelete='CASCADE'))
+        sa.ForeignKey('deployables.id', ondelete='CASCADE'), index=True)
     name = orm.mapped_column(sa.String(255), nullable=False, unique=True)
     num_accelerators = orm.mapped_column(sa.Integer, nullable=False)
     device_id = orm.mapped_column(
@@ -123,7 +127,7 @@ class AttachHandle(TimestampMixin, Base):
         sa.ForeignKey('deployables.id', ondelete='CASCADE'), nullable=False)
     cpid_id = orm.mapped_column(
         sa.ForeignKey('controlpath_ids.id', ondelete='CASCADE'),
-        nullable=False)
+        nullable=False, index=True)
     attach_type = orm.mapped_column(sa.String(30), nullable=False)
     attach_info = orm.mapped_column(sa.String(255), nullable=False)
     in_use = orm.mapped_column(sa.Boolean, nullable=False, default=False)
@@ -165,7 +169,7 @@ class AcceleratorRequest(TimestampMixin, Base):
     device_rp_uuid = orm.mapped_column(sa.String(36))
     instance_uuid = orm.mapped_column(sa.String(36))
     deployable_id = orm.mapped_column(
-        sa.ForeignKey('deployables.id', ondelete='SET NULL'))
+        sa.ForeignKey('deployables.id', ondelete='SET NULL'), index=True)
     # UNIQUE: the database itself refuses two ARQs on one handle.
     attach_handle_id = orm.mapped_column(
         sa.ForeignKey('attach_handles.id', ondelete='SET NULL'),

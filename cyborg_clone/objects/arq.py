@@ -137,8 +137,9 @@ class ARQ:
         device_rp_uuid, instance_uuid (and optionally project_id).
 
         All ARQs move to BindStarted or none do. Raises Invalid when a
-        device_rp_uuid names no accelerator on that host, Conflict when the
-        instance already has other ARQs, and the errors of
+        device_rp_uuid names no accelerator on that host, Conflict when its
+        host no longer reports it (kept only for the ARQs holding it) or
+        when the instance already has other ARQs, and the errors of
         ``arq_state.transition``.
         """
         arqs = models.AcceleratorRequest

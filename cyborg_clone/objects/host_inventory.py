@@ -2,12 +2,13 @@
 
 Every row of one host (devices, control paths, deployables, attach handles,
 attributes) is read with one query per table, compared with the report in
-memory and changed in place in the same writer transaction, so the work
-costs a bounded number of statements plus one per changed row, and uuids
-(which Placement, ARQs and operators hold) never change. Rows the report no
-longer lists are deleted, except those an accelerator request still holds
-(an ``in_use`` attach handle, its deployable and its device), which are
-kept until the ARQ lets go.
+memory and changed in place in the same writer transaction: new rows go in
+one INSERT per table however many cards are new, each changed row gets an
+UPDATE, and uuids (which Placement, ARQs and operators hold) never change.
+Rows the report no longer lists are deleted, except those an accelerator
+request still holds (an ``in_use`` attach handle, its deployable and its
+device), which are kept until the ARQ lets go, the deployable marked
+``vanished_at`` meanwhile so that no new bind lands on it.
 """
 
 import collections
@@ -112,14 +113,11 @@ class _Spot:
     """Where a reported device lands: its rows' ids, once known."""
 
     reported: object
+    cpid_info: str
     device_id: int | None = None
     cpid_id: int | None = None
     # The device row to insert, for a device not seen before.
     new_values: dict | None = None
-
-    @property
-    def cpid_info(self):
-        return canonical_json(self.reported.controlpath.cpid_info)
 
 
 class _HostSync:
@@ -130,7 +128,7 @@ class _HostSync:
         self._load()
         # Existing rows the report still lists, by id.
         self.seen = collections.defaultdict(set)
-        # Rows to insert, as dicts: a level's rows go in one statement.
+        # Rows to insert, as dicts: a table's rows go in one statement.
         self.new_deployables = []
         self.new_handles = []
         self.new_attributes = []
@@ -169,13 +167,16 @@ class _HostSync:
         # whatever their number: a child needs its parent's id.
         placed = [self._device(reported) for reported in devices]
         self._insert_devices(placed)
-        deps = [(self._deployable(spot, reported), spot, reported)
-                for spot in placed for reported in spot.reported.deployables]
-        self._insert_deployables(deps)
-        for dep, spot, reported in deps:
+        deployables = [(spot, reported) for spot in placed
+                       for reported in spot.reported.deployables]
+        for spot, reported in deployables:
+            self._deployable(spot, reported)
+        dep_ids = self._insert_deployables()
+        for spot, reported in deployables:
+            dep_id = dep_ids[reported.name]
             for handle in reported.attach_handles:
-                self._handle(dep, spot, handle)
-            self._attributes(dep, reported)
+                self._handle(dep_id, spot, handle)
+            self._attributes(dep_id, reported)
         self._insert(models.AttachHandle, self.new_handles)
         self._insert(models.Attribute, self.new_attributes)
         self._delete_vanished()
@@ -186,7 +187,9 @@ class _HostSync:
         if not rows:
             return []
         self.changes.created += len(rows)
-        statement = sa.insert(model)
+        # NULLs written out, or rows leaving different columns empty would
+        # go in separate INSERTs.
+        statement = sa.insert(model).execution_options(render_nulls=True)
         if not returning:
             self.session.execute(statement, rows)
             return []
@@ -199,10 +202,9 @@ class _HostSync:
         if _set(row, values):
             self.changes.updated += 1
         self.seen[kind].add(row.id)
-        return row
 
     def _device(self, reported):
-        spot = _Spot(reported)
+        spot = _Spot(reported, canonical_json(reported.controlpath.cpid_info))
         values = {
             'type': reported.type, 'vendor': reported.vendor,
             'model': reported.model, 'driver_name': reported.driver_name,
@@ -250,19 +252,17 @@ class _HostSync:
         row = self.deployables.get(reported.name)
         if row is not None:
             self._update('deployable', row, values)
-            return row.id
-        self.new_deployables.append(dict(values, uuid=base.new_uuid(),
-                                         name=reported.name))
-        return None
+        else:
+            self.new_deployables.append(dict(values, uuid=base.new_uuid(),
+                                             name=reported.name))
 
-    def _insert_deployables(self, deps):
-        """Fill in the ids of the deployables ``_deployable`` left new."""
+    def _insert_deployables(self):
+        """The id of every deployable, old or new, by name."""
         table = models.Deployable
-        ids = dict(self._insert(table, self.new_deployables, table.name,
+        ids = {name: row.id for name, row in self.deployables.items()}
+        ids.update(self._insert(table, self.new_deployables, table.name,
                                 table.id))
-        for i, (dep_id, spot, reported) in enumerate(deps):
-            if dep_id is None:
-                deps[i] = (ids[reported.name], spot, reported)
+        return ids
 
     def _handle(self, dep_id, spot, reported):
         info = canonical_json(reported.attach_info)

@@ -114,7 +114,7 @@ def test_the_log_shows_the_statements_of_each_report(conf, caplog, cards):
     apply('testhost', many_cards(cards))
     applied, unchanged = [r.getMessage() for r in caplog.records]
     assert applied.startswith('Applied the report of host testhost')
-    assert 'SQL statements' in applied
+    assert applied.endswith('(13 SQL statements).')
     # The same single read whatever the number of cards.
     assert unchanged == 'Report of host testhost unchanged (1 SQL ' \
                         'statements).'
@@ -310,3 +310,71 @@ def test_an_outer_count_includes_the_reports_own(conf):
         apply('testhost', discover(conf))
         apply('testhost', discover(conf))
     assert outer.value == 2
+
+
+def linked_rows():
+    """(deployable, its device's control path, the control path of each of
+    its handles) for every deployable: who points at whom."""
+    return rows(
+        'SELECT d.name, c.cpid_info AS device_cpid, '
+        'hc.cpid_info AS handle_cpid, d.bitstream_id '
+        'FROM deployables d JOIN controlpath_ids c ON c.device_id = '
+        'd.device_id JOIN attach_handles h ON h.deployable_id = d.id '
+        'JOIN controlpath_ids hc ON hc.id = h.cpid_id ORDER BY d.name')
+
+
+def test_new_cards_are_linked_to_their_own_rows(conf):
+    # Inserted a table at a time, each child must still find its own
+    # parent, whatever columns each card fills.
+    devices = many_cards(6)
+    devices[1:3] = with_deployable(devices[1:2], bitstream_id='b1') + \
+        with_deployable(devices[2:3], bitstream_id='b2')
+    apply('testhost', devices)
+    linked = linked_rows()
+    assert len(linked) == 12
+    for name, device_cpid, handle_cpid, _ in linked:
+        assert device_cpid == handle_cpid == '{"bus": "%s"}' % name[-2:]
+    assert {(r.name, r.bitstream_id) for r in linked
+            if r.bitstream_id} == {('testhost_01', 'b1'),
+                                   ('testhost_02', 'b2')}
+    assert rows('SELECT DISTINCT d.name, a.key, a.value FROM attributes a '
+                'JOIN deployables d ON d.id = a.deployable_id '
+                "WHERE d.name = 'testhost_04' ORDER BY a.id") == [
+        ('testhost_04', 'traits1', 'CUSTOM_FPGA_XILINX'),
+        ('testhost_04', 'rc', 'FPGA')]
+
+
+def test_cards_added_to_a_known_host_are_linked_to_their_own_rows(conf):
+    apply('testhost', many_cards(3))
+    apply('testhost', many_cards(3)[1:] + many_cards(7)[4:])
+    linked = linked_rows()
+    assert sorted({r.name for r in linked}) == [
+        'testhost_01', 'testhost_02', 'testhost_04', 'testhost_05',
+        'testhost_06']
+    for name, device_cpid, handle_cpid, _ in linked:
+        assert device_cpid == handle_cpid == '{"bus": "%s"}' % name[-2:]
+
+
+@pytest.mark.parametrize('cards', [1, 8])
+def test_a_first_report_costs_the_same_statements_whatever_the_cards(
+        conf, count_statements, cards):
+    counter = count_statements()
+    apply('testhost', many_cards(cards))
+    # The fingerprint, one read per hardware table, one INSERT per table,
+    # and recording the fingerprint (an UPDATE that finds no row, then an
+    # INSERT).
+    assert counter.count == 1 + 5 + 5 + 2, counter.statements
+
+
+def test_new_cards_filling_different_columns_share_one_insert(
+        conf, count_statements):
+    devices = many_cards(4)
+    devices[1:2] = with_deployable(devices[1:2], bitstream_id='b1')
+    counter = count_statements()
+    apply('testhost', devices)
+    inserts = [s for s in counter.statements
+               if s.startswith('INSERT INTO deployables')]
+    assert len(inserts) == 1
+    assert rows('SELECT name, bitstream_id FROM deployables ORDER BY name') \
+        == [('testhost_00', None), ('testhost_01', 'b1'),
+            ('testhost_02', None), ('testhost_03', None)]
