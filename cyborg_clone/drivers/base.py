@@ -39,11 +39,28 @@ class Driver(abc.ABC):
     def __init__(self, conf):
         """:param conf: the agent's ``oslo_config.cfg.ConfigOpts``."""
         self.conf = conf
+        #: The host whose cards this driver reports.
+        self.host = conf.host
 
     @property
     def sysfs_root(self):
         """The directory this driver reads ``sys/...`` below."""
         return self.conf.agent.sysfs_root
+
+    def name_for(self, address):
+        """The deployable name of the card at PCI ``address`` (its first
+        function): ``<host>_<address>``, unique cloud-wide and stable
+        across reboots."""
+        return '%s_%s' % (self.host, address)
+
+    def error(self, reason):
+        """A DriverError of this driver."""
+        return exception.DriverError(driver=self.name, reason=reason)
+
+    def unknown(self, deployable_name):
+        """The error for a deployable this driver does not report."""
+        return self.error('no deployable named %s on host %s.'
+                          % (deployable_name, self.host))
 
     @abc.abstractmethod
     def discover(self):

@@ -2,7 +2,6 @@
 
 import os
 
-from cyborg_clone.common import exception
 from cyborg_clone.drivers import base
 from cyborg_clone.drivers import pci
 from cyborg_clone.drivers import report
@@ -40,7 +39,7 @@ class FakeDriver(base.Driver):
 
     @property
     def deployable_name(self):
-        return '%s_FakeDevice' % self.host
+        return self.name_for('FakeDevice')
 
     def discover(self):
         loaded = self.loaded.entry(self.deployable_name)
@@ -69,15 +68,10 @@ class FakeDriver(base.Driver):
 
     def program(self, deployable_name, image_path):
         if deployable_name != self.deployable_name:
-            raise exception.DriverError(
-                driver=self.name,
-                reason='no deployable named %s on host %s.'
-                       % (deployable_name, self.host))
+            raise self.unknown(deployable_name)
         image_id = os.path.basename(image_path)
         if not image_id:
-            raise exception.DriverError(
-                driver=self.name,
-                reason='%r does not name an image file.' % image_path)
+            raise self.error('%r does not name an image file.' % image_path)
         # The fake card "runs" the image itself: its function id is the
         # image id.
         self.loaded.record(deployable_name, image_id, image_id)

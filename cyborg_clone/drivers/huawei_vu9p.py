@@ -29,11 +29,9 @@ import time
 
 from oslo_log import log as logging
 
-from cyborg_clone.common import exception
 from cyborg_clone.drivers import base
 from cyborg_clone.drivers import fpga_cmd_entry
 from cyborg_clone.drivers import pci
-from cyborg_clone.drivers import report
 from cyborg_clone.drivers import tools
 
 LOG = logging.getLogger(__name__)
@@ -70,13 +68,13 @@ class HuaweiVU9PDriver(base.Driver):
     def program(self, deployable_name, image_path):
         image_id = os.path.basename(image_path)
         if not fpga_cmd_entry.AEI_ID.fullmatch(image_id):
-            raise self._error(
+            raise self.error(
                 '%r does not name an FPGA image id (32 lowercase hexadecimal '
                 'characters), so FpgaCmdEntry cannot load it.' % image_path)
         shell = self._shell_named(deployable_name)
         slot = self._slots().get(shell.address)
         if slot is None:
-            raise self._error('FpgaCmdEntry DF -D does not list %s (%s).'
+            raise self.error('FpgaCmdEntry DF -D does not list %s (%s).'
                               % (shell.address, deployable_name))
         self._run('LF', '-S', str(slot), '-I', image_id)
         status = self._wait_for_load(slot, shell.address, image_id)
@@ -90,21 +88,21 @@ class HuaweiVU9PDriver(base.Driver):
         while True:
             status = self._status(slot, address)
             if status.ops_status == 'FAILURE':
-                raise self._error(
+                raise self.error(
                     'FpgaCmdEntry could not load %s into slot %d: '
                     'Load/ClearOpsError %s.'
                     % (image_id, slot, status.ops_error or '(not given)'))
             if (status.ops_status == 'SUCCESS'
                     and status.pr_status == 'PROGRAMMED'):
                 if status.aei_id != image_id:
-                    raise self._error(
+                    raise self.error(
                         'slot %d reports AEI %s after loading %s: another '
                         'load replaced it.' % (slot, status.aei_id, image_id))
                 return status
             # PROCESSING, or a status the load has not reached yet.
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise self._error(
+                raise self.error(
                     'loading %s into slot %d did not finish within %d '
                     'seconds; last status: %s.'
                     % (image_id, slot, self._opts.load_timeout,
@@ -119,11 +117,10 @@ class HuaweiVU9PDriver(base.Driver):
         for shell in self._shells():
             if self._deployable_name(shell) == deployable_name:
                 return shell
-        raise self._error('no deployable named %s on host %s.'
-                          % (deployable_name, self.conf.host))
+        raise self.unknown(deployable_name)
 
     def _deployable_name(self, shell):
-        return '%s_%s' % (self.conf.host, shell.address)
+        return self.name_for(shell.address)
 
     def _slots(self):
         """``{DBDF: slot}`` as ``FpgaCmdEntry DF -D`` numbers them."""
@@ -143,7 +140,7 @@ class HuaweiVU9PDriver(base.Driver):
         except fpga_cmd_entry.ParseError as error:
             raise self._unreadable('IF -S %d' % slot, error, output) from None
         if status.dbdf != address:
-            raise self._error('FpgaCmdEntry IF -S %d describes %s, not %s.'
+            raise self.error('FpgaCmdEntry IF -S %d describes %s, not %s.'
                               % (slot, status.dbdf, address))
         return status
 
@@ -159,32 +156,15 @@ class HuaweiVU9PDriver(base.Driver):
             aei_id, shell_id = status.loaded_aei_id, status.shell_id
         if aei_id:
             traits.append(pci.trait('FPGA_FUNCTION_ID_HUAWEI', aei_id))
-        deployable = report.Deployable(
-            name=self._deployable_name(shell),
-            num_accelerators=1,
-            resource_class='FPGA',
-            traits=tuple(traits),
-            bitstream_id=aei_id,
-            attach_handles=(report.AttachHandle(
-                attach_type='PCI', attach_info=shell.attach_info),))
-        return report.Device(
-            type='FPGA', vendor=VENDOR_ID, model=SHELLS[shell.device],
-            driver_name=self.name,
-            controlpath=report.ControlPath(cpid_type='PCI',
-                                           cpid_info=shell.attach_info),
-            std_board_info={'device_id': shell.device,
-                            'class': pci.read_attr(shell.path, 'class'),
-                            'numa_node': shell.numa_node},
-            vendor_board_info=('shell_id=%s' % shell_id if shell_id else ''),
-            deployables=(deployable,))
+        return pci.fpga_card(
+            self.name, shell, [shell.address], SHELLS[shell.device],
+            self._deployable_name(shell), traits, bitstream_id=aei_id,
+            vendor_board_info=('shell_id=%s' % shell_id if shell_id else ''))
 
     def _run(self, *args):
         return tools.run(self.name, [self._opts.fpga_cmd_entry_path, *args],
                          _CALL_TIMEOUT)
 
     def _unreadable(self, command, error, output):
-        return self._error('cannot read the output of FpgaCmdEntry %s (%s): '
+        return self.error('cannot read the output of FpgaCmdEntry %s (%s): '
                            '%r' % (command, error, output[-200:]))
-
-    def _error(self, reason):
-        return exception.DriverError(driver=self.name, reason=reason)

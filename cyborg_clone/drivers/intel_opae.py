@@ -46,11 +46,9 @@ import re
 
 from oslo_log import log as logging
 
-from cyborg_clone.common import exception
 from cyborg_clone.drivers import base
 from cyborg_clone.drivers import gbs
 from cyborg_clone.drivers import pci
-from cyborg_clone.drivers import report
 from cyborg_clone.drivers import tools
 
 LOG = logging.getLogger(__name__)
@@ -121,22 +119,22 @@ class IntelOPAEDriver(base.Driver):
         try:
             header = gbs.read_header(image_path)
         except gbs.NotAGbs as error:
-            raise self._error(str(error)) from None
+            raise self.error(str(error)) from None
         except OSError as error:
-            raise self._error('cannot read %s: %s'
+            raise self.error('cannot read %s: %s'
                               % (image_path, error.strerror)) from None
         if card.interface_id is None:
-            raise self._error('%s (%s) reports no PR interface id, so no '
+            raise self.error('%s (%s) reports no PR interface id, so no '
                               'image can be checked against it.'
                               % (deployable_name, card.pf.address))
         if header.interface_id != card.interface_id:
-            raise self._error(
+            raise self.error(
                 '%s was built for PR interface %s, but %s (%s) has '
                 'interface %s; fpgaconf was not run.'
                 % (os.path.basename(image_path), header.interface_id,
                    deployable_name, card.pf.address, card.interface_id))
         if card.port is None:
-            raise self._error(
+            raise self.error(
                 '%s (%s) shows no accelerator port to the host (released '
                 'to a VF?), so a load could not be verified.'
                 % (deployable_name, card.pf.address))
@@ -144,7 +142,7 @@ class IntelOPAEDriver(base.Driver):
                   self._opts.program_timeout)
         afu_id = card.afu_id()
         if afu_id != header.afu_id:
-            raise self._error(
+            raise self.error(
                 'fpgaconf loaded %s into %s, but its port reports AFU %s, '
                 'not the image\'s %s.'
                 % (os.path.basename(image_path), card.pf.address, afu_id,
@@ -213,11 +211,10 @@ class IntelOPAEDriver(base.Driver):
         for card in self._cards():
             if self._deployable_name(card) == deployable_name:
                 return card
-        raise self._error('no deployable named %s on host %s.'
-                          % (deployable_name, self.conf.host))
+        raise self.unknown(deployable_name)
 
     def _deployable_name(self, card):
-        return '%s_%s' % (self.conf.host, card.pf.address)
+        return self.name_for(card.pf.address)
 
     def _device(self, card):
         pf = card.pf
@@ -231,31 +228,11 @@ class IntelOPAEDriver(base.Driver):
         if afu_id:
             traits.append(pci.trait('FPGA_FUNCTION_ID_INTEL', afu_id))
         name = self._deployable_name(card)
-        accelerators = pf.virtfns or (pf.address,)
-        deployable = report.Deployable(
-            name=name,
-            num_accelerators=len(accelerators),
-            resource_class='FPGA',
-            traits=tuple(traits),
-            bitstream_id=self.loaded.image_id(name, afu_id),
-            attach_handles=tuple(
-                report.AttachHandle(attach_type='PCI',
-                                    attach_info=pci.attach_info(address))
-                for address in accelerators))
         fim = pci.read_attr(card.fme, 'bitstream_id')
-        return report.Device(
-            type='FPGA', vendor=VENDOR_ID, model=model,
-            driver_name=self.name,
-            controlpath=report.ControlPath(cpid_type='PCI',
-                                           cpid_info=pf.attach_info),
-            std_board_info={'device_id': pf.device,
-                            'class': pci.read_attr(pf.path, 'class'),
-                            'numa_node': pf.numa_node},
-            vendor_board_info=('fim_bitstream_id=%s' % fim if fim else ''),
-            deployables=(deployable,))
-
-    def _error(self, reason):
-        return exception.DriverError(driver=self.name, reason=reason)
+        return pci.fpga_card(
+            self.name, pf, pf.virtfns or (pf.address,), model, name, traits,
+            bitstream_id=self.loaded.image_id(name, afu_id),
+            vendor_board_info=('fim_bitstream_id=%s' % fim if fim else ''))
 
 
 def _pci_owner(path):

@@ -9,6 +9,8 @@ import dataclasses
 import os
 import re
 
+from cyborg_clone.drivers import report
+
 # DDDD:BB:SS.F, as sysfs names PCI functions.
 _ADDRESS = re.compile(
     r'^([0-9a-f]{4}):([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$')
@@ -125,3 +127,36 @@ def trait(*parts):
     name = '_'.join(_TRAIT_JUNK.sub('_', str(p).upper()).strip('_')
                     for p in parts if p)
     return 'CUSTOM_' + name
+
+
+def fpga_card(driver_name, control, accelerators, model, deployable_name,
+              traits, bitstream_id=None, vendor_board_info='',
+              device_id=None):
+    """The report of a PCI FPGA card with one deployable, as every vendor
+    driver describes it.
+
+    :param control: the PciFunction the host manages the card through.
+    :param accelerators: the PCI addresses handed to guests, one attach
+        handle each.
+    :param device_id: the board's device id, when not ``control``'s.
+    """
+    deployable = report.Deployable(
+        name=deployable_name,
+        num_accelerators=len(accelerators),
+        resource_class='FPGA',
+        traits=tuple(traits),
+        bitstream_id=bitstream_id,
+        attach_handles=tuple(
+            report.AttachHandle(attach_type='PCI',
+                                attach_info=attach_info(address))
+            for address in accelerators))
+    return report.Device(
+        type='FPGA', vendor=control.vendor, model=model,
+        driver_name=driver_name,
+        controlpath=report.ControlPath(cpid_type='PCI',
+                                       cpid_info=control.attach_info),
+        std_board_info={'device_id': device_id or control.device,
+                        'class': read_attr(control.path, 'class'),
+                        'numa_node': control.numa_node},
+        vendor_board_info=vendor_board_info,
+        deployables=(deployable,))

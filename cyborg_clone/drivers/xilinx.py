@@ -37,10 +37,8 @@ import uuid
 
 from oslo_log import log as logging
 
-from cyborg_clone.common import exception
 from cyborg_clone.drivers import base
 from cyborg_clone.drivers import pci
-from cyborg_clone.drivers import report
 from cyborg_clone.drivers import tools
 from cyborg_clone.drivers import xclbin
 
@@ -150,7 +148,7 @@ class XilinxDriver(base.Driver):
         self._warned = set()
 
     def deployable_name(self, card):
-        return '%s_%s' % (self.conf.host, card.first.address)
+        return self.name_for(card.first.address)
 
     def discover(self):
         devices = []
@@ -172,15 +170,15 @@ class XilinxDriver(base.Driver):
         try:
             header = xclbin.read_header(image_path)
         except xclbin.NotAnXclbin as error:
-            raise self._error('image %s is not a loadable xclbin: %s'
+            raise self.error('image %s is not a loadable xclbin: %s'
                               % (image_id, error)) from None
         except OSError as error:
-            raise self._error('cannot read image %s: %s'
+            raise self.error('cannot read image %s: %s'
                               % (image_path, error.strerror or error)
                               ) from None
         user = card.xocl_user
         if user is None:
-            raise self._error(
+            raise self.error(
                 'deployable %s: its user function is bound to %s, not '
                 'xocl (handed to a guest, or XRT is not loaded); a card in '
                 'that state must not and cannot be programmed from the '
@@ -196,7 +194,7 @@ class XilinxDriver(base.Driver):
         tools.run(self.name, argv, self.conf.xilinx.program_timeout)
         running = self._examine(user.address)
         if running != header.xclbin_uuid:
-            raise self._error(
+            raise self.error(
                 '%s reported success, but deployable %s runs xclbin %s '
                 'instead of %s.' % (os.path.basename(argv[0]),
                                     deployable_name, running,
@@ -217,8 +215,7 @@ class XilinxDriver(base.Driver):
             if (self.deployable_name(card) == deployable_name
                     and not self._skip_reason(card)):
                 return card
-        raise self._error('no deployable named %s on host %s.'
-                          % (deployable_name, self.conf.host))
+        raise self.unknown(deployable_name)
 
     def _device(self, card):
         name = self.deployable_name(card)
@@ -227,29 +224,12 @@ class XilinxDriver(base.Driver):
                   pci.trait('FPGA_PRODUCT_ID', card.product[2:])]
         if function_id:
             traits.append(function_trait(function_id))
-        deployable = report.Deployable(
-            name=name,
-            num_accelerators=len(card.users),
-            resource_class='FPGA',
-            traits=tuple(traits),
-            bitstream_id=self.loaded.image_id(name, function_id),
-            attach_handles=tuple(
-                report.AttachHandle(attach_type='PCI',
-                                    attach_info=user.attach_info)
-                for user in card.users))
-        board = {'device_id': card.product,
-                 'class': pci.read_attr(card.first.path, 'class')}
-        if card.first.numa_node is not None:
-            board['numa_node'] = card.first.numa_node
-        return report.Device(
-            type='FPGA', vendor=VENDOR,
-            model=MODELS.get(card.product, 'Xilinx %s' % card.product),
-            driver_name=self.name,
-            controlpath=report.ControlPath(
-                cpid_type='PCI',
-                cpid_info=(card.mgmt or card.first).attach_info),
-            std_board_info=board,
-            deployables=(deployable,))
+        return pci.fpga_card(
+            self.name, card.mgmt or card.first,
+            [user.address for user in card.users],
+            MODELS.get(card.product, 'Xilinx %s' % card.product), name,
+            traits, bitstream_id=self.loaded.image_id(name, function_id),
+            device_id=card.product)
 
     def _function_of(self, card, name):
         user = card.xocl_user
@@ -275,11 +255,8 @@ class XilinxDriver(base.Driver):
                 with open(out) as written:
                     return loaded_uuid(json.load(written), address)
             except (OSError, ValueError, AttributeError) as error:
-                raise self._error('xbutil examine -d %s gave no usable '
+                raise self.error('xbutil examine -d %s gave no usable '
                                   'report: %s' % (address, error)) from None
-
-    def _error(self, reason):
-        return exception.DriverError(driver=self.name, reason=reason)
 
 
 def _drivers(functions):
