@@ -11,13 +11,11 @@ import oslo_messaging as messaging
 import pytest
 import sqlalchemy as sa
 
-from cyborg_clone.agent import manager
 from cyborg_clone.common import exception
 from cyborg_clone.conductor import deployable_programming
 from cyborg_clone.db import api as db_api
-from cyborg_clone.drivers import fake
-from tests.conftest import FakeConductor
 from tests.conftest import error_of
+from tests.fixtures.hardware import InProcessAgents
 from tests.fixtures.hardware import report_fake_host
 from tests.fixtures.images import put_image
 
@@ -30,23 +28,6 @@ IMAGE_HEX = IMAGE.replace('-', '')
 FIELDS = {'uuid', 'parent_id', 'root_id', 'name', 'num_accelerators',
           'device_id', 'attributes_list', 'rp_uuid', 'driver_name',
           'bitstream_id', 'created_at', 'updated_at', 'links'}
-
-
-class InProcessAgents:
-    """The agent RPC client, without RPC: each host's real agent."""
-
-    def __init__(self, conf):
-        self.conf = conf
-        self.error = None
-
-    def program(self, context, hostname, deployable_name, image_id,
-                timeout=None):
-        if self.error is not None:
-            raise self.error
-        agent = manager.AgentManager(
-            self.conf, FakeConductor(),
-            drivers=[fake.FakeDriver(self.conf, host=hostname)])
-        return agent.program(context, deployable_name, image_id)
 
 
 class ProgrammingConductor:

@@ -4,17 +4,15 @@ conductor has the host's agent load it before the ARQ is Bound."""
 import pytest
 import sqlalchemy as sa
 
-from cyborg_clone.agent import manager
 from cyborg_clone.common import context
 from cyborg_clone.common import exception
 from cyborg_clone.conductor import arq_binding
 from cyborg_clone.db import api as db_api
-from cyborg_clone.drivers import fake
 from cyborg_clone.objects import arq as arq_obj
 from cyborg_clone.objects import deployable
 from cyborg_clone.objects import device_profile
 from cyborg_clone.objects import fpga_image
-from tests.conftest import FakeConductor
+from tests.fixtures.hardware import InProcessAgents
 from tests.fixtures.hardware import report_fake_host
 from tests.fixtures.images import put_image
 from tests.unit.conductor.test_arq_binding import RecordingNova
@@ -24,33 +22,10 @@ INSTANCE = '506220bc-18f2-4294-9b29-80267a021dc0'
 OTHER_INSTANCE = 'd1e3ff56-feef-4495-8e4f-1cf6ea59ffbc'
 
 
-class Agents:
-    """The agent RPC client, without RPC: the host's real agent with the
-    fake driver, fetching from the real image store."""
-
-    def __init__(self, conf):
-        self.conf = conf
-        self.calls = []
-        self.error = None
-        self.before_load = None
-
-    def program(self, context, hostname, deployable_name, image_id,
-                timeout=None):
-        self.calls.append((hostname, deployable_name, image_id))
-        if self.before_load is not None:
-            self.before_load()
-        if self.error is not None:
-            raise self.error
-        agent = manager.AgentManager(
-            self.conf, FakeConductor(),
-            drivers=[fake.FakeDriver(self.conf, host=hostname)])
-        return agent.program(context, deployable_name, image_id)
-
-
 @pytest.fixture
 def agents(conf):
     report_fake_host(conf, HOST)
-    return Agents(conf)
+    return InProcessAgents(conf)
 
 
 def start_binding(group, count=1, instance=INSTANCE):
