@@ -98,8 +98,11 @@ def _claim(session, uuid):
                  row.state if row else 'deleted')
         return None
     deployable = row.Deployable
-    if deployable is None:
-        _fail(session, uuid, 'the chosen device is gone')
+    if deployable is None or deployable.vanished_at is not None:
+        # Gone since the API accepted the bind: the row left, or is kept
+        # only for the ARQs already holding it.
+        _fail(session, uuid, 'the chosen device is no longer reported by '
+                             'its host')
         return row.instance_uuid
     group = json.loads(row.profile_json)[row.device_profile_group_id]
     try:

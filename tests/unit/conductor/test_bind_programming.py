@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from cyborg_clone.common import context
 from cyborg_clone.common import exception
 from cyborg_clone.conductor import arq_binding
+from cyborg_clone.conductor import device_sync
 from cyborg_clone.db import api as db_api
 from cyborg_clone.objects import arq as arq_obj
 from cyborg_clone.objects import deployable
@@ -199,3 +200,18 @@ def test_a_function_no_image_provides_is_bind_failed(conf, agents):
     assert 'no active FPGA image provides function nobody-has-it' in (
         arq.bind_failure)
     assert agents.calls == []
+
+
+def test_a_device_that_vanished_after_the_api_accepted_is_bind_failed(
+        conf, agents):
+    [holder] = start_binding({})
+    bind(conf, agents, [holder])
+    [late] = start_binding({}, instance=OTHER_INSTANCE)
+    # The host stops reporting the card; the held handle keeps it, marked.
+    device_sync.apply_report(context.get_admin_context(), HOST, [])
+    nova = bind(conf, agents, [late])
+    arq = arq_obj.ARQ.get(late)
+    assert arq.state == 'BindFailed'
+    assert 'no longer reported by its host' in arq.bind_failure
+    assert handles_in_use() == 1
+    assert nova.sent == [(OTHER_INSTANCE, [(late, 'BindFailed')])]
