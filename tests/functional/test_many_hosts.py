@@ -1,31 +1,26 @@
 """Many hosts, many processes: the API, a conductor and three agents as
-separate OS processes over a real RabbitMQ, sharing one SQLite database.
-
-- compute-0: two Alveo cards (xilinx) and two FP1 VU9P shells (huawei_vu9p)
-- compute-1: a PAC Arria 10 with VFs and an N3000 (intel_opae)
-- compute-2: the fake driver
-
-Each agent reads its own fixture sysfs tree and runs the fake vendor tools
-through a real oslo.privsep daemon, as in production. Nova is a recorder on
-a loopback port.
+separate OS processes over a real RabbitMQ (``tests/functional/multi_host``),
+discovering, binding and programming. Nova is a recorder on a loopback port.
 """
 
 import contextlib
-import json
 import os
 import re
-import subprocess
-import urllib.error
-import urllib.request
 
 import pytest
 
 from cyborg_clone.clients import image_store
 from tests.fixtures import dcp
 from tests.fixtures import opae_host
-from tests.fixtures import vu9p_host
-from tests.fixtures import xilinx_host
+from tests.functional import multi_host
 from tests.functional import processes
+from tests.functional.multi_host import ARRIA10
+from tests.functional.multi_host import FAKE_CARD
+from tests.functional.multi_host import N3000
+from tests.functional.multi_host import VU9P_SHELL
+from tests.functional.multi_host import XILINX_CARD
+from tests.functional.multi_host import deployables_by_name
+from tests.functional.multi_host import instance_uuid
 from tests.nova_recorder import NovaRecorder
 
 pytestmark = pytest.mark.slow
@@ -34,126 +29,19 @@ SERVICE = {'X-User-Id': 'nova', 'X-Project-Id': 'service',
            'X-Roles': 'member', 'X-Service-Roles': 'service'}
 MEMBER = {'X-User-Id': 'u1', 'X-Project-Id': 'p1', 'X-Roles': 'member'}
 BUCKET = 'obs-fpga'
-VU9P_SHELL = 'compute-0_' + vu9p_host.SHELLS[0].address
-XILINX_CARD = 'compute-0_' + xilinx_host.U250.mgmt
-ARRIA10 = 'compute-1_' + opae_host.ARRIA10.pf
-FAKE_CARD = 'compute-2_FakeDevice'
 UNCHANGED = re.compile(
     r'Report of host (compute-\d) unchanged \((\d+) SQL statements\)')
-
-
-class Api:
-    """A small JSON client of the API process."""
-
-    def __init__(self, url):
-        self.url = url
-
-    def request(self, method, path, body=None, headers=None):
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.url + path, data=data, method=method,
-            headers=dict({'Content-Type': 'application/json',
-                          'OpenStack-API-Version': 'accelerator 2.3'},
-                         **(headers or {})))
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                raw = response.read()
-                return response.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as error:
-            raw = error.read()
-            return error.code, json.loads(raw) if raw else None
-
-    def ok(self, method, path, body=None, headers=None, status=200):
-        got, answer = self.request(method, path, body, headers)
-        assert got == status, (method, path, got, answer)
-        return answer
 
 
 @pytest.fixture
 def cloud(tmp_path, rabbitmq_url):
     """The running processes; yields (Api, NovaRecorder, conductor)."""
-    shared = tmp_path / 'cloud'
-    shared.mkdir()
-    common = {
-        'DEFAULT': {'transport_url': rabbitmq_url, 'debug': 'true'},
-        'database': {'connection': 'sqlite:///%s'
-                                   % (shared / 'cyborg_clone.sqlite')},
-        'image_store': {'file_root': str(shared / 'images')},
-        'object_store': {'file_root': str(shared / 'buckets')},
-        'agent': {'report_interval': 1},
-    }
     with contextlib.ExitStack() as stack:
         nova = stack.enter_context(NovaRecorder())
-        port = processes.free_port()
-        control = _config(shared, common, {
-            'api': {'port': port, 'auth_strategy': 'noauth'},
+        api, conductor, _ = multi_host.start(stack, tmp_path, rabbitmq_url, {
             'nova': {'auth_type': 'none', 'endpoint_override': nova.url,
-                     'event_retry_delay': 0},
-            'conductor': {'program_timeout': 60},
-        })
-        subprocess.run([os.path.join(processes.BIN_DIR,
-                                     'cyborg-clone-dbsync'),
-                        '--config-file', control, 'upgrade'],
-                       check=True, capture_output=True)
-        api = stack.enter_context(
-            processes.Process('cyborg-clone-api', control, shared))
-        conductor = stack.enter_context(
-            processes.Process('cyborg-clone-conductor', control, shared))
-        for host, drivers, overrides in _hosts(tmp_path, shared):
-            directory = tmp_path / host
-            config = _config(directory, common, {
-                'DEFAULT': {'host': host},
-                'agent': {'enabled_drivers': ','.join(drivers)},
-                'privsep': {'helper_command': '%s --config-file %s' % (
-                    os.path.join(processes.BIN_DIR, 'privsep-helper'),
-                    directory / 'cyborg_clone.conf')},
-            }, overrides)
-            stack.enter_context(processes.Process(
-                'cyborg-clone-agent', config, directory))
-        url = 'http://127.0.0.1:%d' % port
-        processes.wait_for_http(api, url + '/')
-        yield Api(url), nova, conductor
-
-
-def _hosts(tmp_path, shared):
-    """(host name, drivers, {(group, option): value}) of each agent."""
-    images = str(shared / 'images')
-    os.makedirs(images, exist_ok=True)
-
-    def paths(host):
-        base = tmp_path / host
-        return base / 'sys-root', base / 'bin', base / 'tools'
-
-    root, bin_dir, tools = paths('compute-0')
-    compute0 = dict(xilinx_host.build(root, bin_dir, tools / 'xrt',
-                                      'compute-0', foreign_devices=False))
-    # The FP1 tool loads by AEI id from Huawei's image service; here the
-    # factory's image store plays that part.
-    compute0.update(vu9p_host.build(root, bin_dir, tools / 'fp1', images))
-    root, bin_dir, tools = paths('compute-1')
-    compute1 = dict(opae_host.build(root, bin_dir, tools, 'compute-1'))
-    return [('compute-0', ['xilinx', 'huawei_vu9p'], compute0),
-            ('compute-1', ['intel_opae'], compute1),
-            ('compute-2', ['fake'], {})]
-
-
-def _config(directory, common, *layers):
-    sections = {name: dict(options) for name, options in common.items()}
-    for layer in layers:
-        for key, value in layer.items():
-            if isinstance(key, tuple):
-                group, option = key
-                sections.setdefault(group, {})[option] = value
-            else:
-                sections.setdefault(key, {}).update(value)
-    sections['DEFAULT'].setdefault('state_path', str(directory))
-    os.makedirs(directory, exist_ok=True)
-    return processes.write_config(str(directory), sections)
-
-
-def deployables_by_name(api):
-    return {d['name']: d for d in
-            api.ok('GET', '/v2/deployables')['deployables']}
+                     'event_retry_delay': 0}})
+        yield api, nova, conductor
 
 
 def build_vu9p_image(api, shared_buckets):
@@ -203,20 +91,10 @@ def bind(api, instance, deployable, group):
                                 message='binding of ' + instance)
 
 
-def instance_uuid(number):
-    return '00000000-0000-4000-8000-%012d' % number
-
 
 def test_three_hosts_discover_bind_and_program(cloud, tmp_path):
     api, nova, conductor = cloud
-    expected = {XILINX_CARD, 'compute-0_' + xilinx_host.U280.mgmt,
-                VU9P_SHELL, 'compute-0_' + vu9p_host.SHELLS[1].address,
-                ARRIA10, 'compute-1_' + opae_host.N3000.pf, FAKE_CARD}
-    found = processes.wait_until(
-        lambda: (lambda d: d if set(d) >= expected else None)(
-            deployables_by_name(api)),
-        timeout=60, message='discovery from the three hosts')
-    assert set(found) == expected
+    found = multi_host.discovered(api)
     by_host = {name.split('_', 1)[0] for name in found}
     assert by_host == {'compute-0', 'compute-1', 'compute-2'}
     assert found[ARRIA10]['num_accelerators'] == len(opae_host.ARRIA10.vfs)
@@ -246,7 +124,7 @@ def test_three_hosts_discover_bind_and_program(cloud, tmp_path):
 
     # Binds without a bitstream succeed on every host, unharmed.
     for number, name in ((3, XILINX_CARD), (4, FAKE_CARD),
-                         (5, 'compute-1_' + opae_host.N3000.pf)):
+                         (5, N3000)):
         arq = bind(api, instance_uuid(number), found[name], {})
         assert arq['state'] == 'Bound', (name, arq)
     arqs = api.ok('GET', '/v2/accelerator_requests')['arqs']
