@@ -313,7 +313,13 @@ def test_project_id_needs_2_1(conf, api, conductor, hardware, profile):
         ops.append({'op': 'add', 'path': '/project_id', 'value': 'p9'})
     api.patch('/v2/accelerator_requests', body, headers=SERVICE, status=406)
     assert states(api) == ['Initial'] * 3
-    api.patch('/v2/accelerator_requests', body, headers=SERVICE,
+    # Moving ARQs to another project is for an admin with a service token.
+    response = api.patch('/v2/accelerator_requests', body, headers=SERVICE,
+                         version='2.1', status=403)
+    assert 'cyborg:arq:update_project_id' in error_of(response)
+    assert states(api) == ['Initial'] * 3
+    api.patch('/v2/accelerator_requests', body,
+              headers=dict(SERVICE, **{'X-Roles': 'admin'}),
               version='2.1', status=202)
     listed = api.get('/v2/accelerator_requests', status=200).json['arqs']
     assert {a['project_id'] for a in listed} == {'p9'}

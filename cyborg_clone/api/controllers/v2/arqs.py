@@ -35,13 +35,22 @@ def _visible_project():
     return request.context.project_id
 
 def _visible(uuids, action):
-    """The ARQs ``uuids``; ones the caller may not touch count as missing,
-    so nobody learns that another project's ARQ exists."""
+    """The ARQs ``uuids``, which the caller may ``action``.
+
+    A caller that may not ``action`` even in its own project is refused
+    (403) before any lookup, so the answer tells nothing about the ARQs.
+    Past that, ARQs the caller may not read count as missing (404), so
+    nobody learns that another project's ARQ exists; one it may read but
+    not ``action`` (a reader deleting) is refused (403).
+    """
+    _authorize(action)
     arqs = arq_obj.ARQ.list(uuids=uuids)
-    found = {arq.uuid: arq for arq in arqs if _may(action, arq)}
+    readable = {arq.uuid for arq in arqs if _may('get_one', arq)}
     for uuid in uuids:
-        if uuid not in found:
+        if uuid not in readable:
             raise exception.ARQNotFound(uuid=uuid)
+    for arq in arqs:
+        _authorize(action, arq.project_id)
     return arqs
 
 class ARQsController(rest.RestController):
@@ -96,6 +105,8 @@ class ARQsController(rest.RestController):
             raise exception.PatchError(
                 reason='a patch sent to /accelerator_requests/%s may only '
                        'name that ARQ.' % uuid)
+        if any('project_id' in fields for fields in patch.bindings.values()):
+            _authorize('update_project_id')
         uuids = sorted(patch.bindings)
         if patch.op == 'add':
             arq_obj.ARQ.bind(patch.bindings)
