@@ -1,1 +1,1 @@
-"""Clients of other services (Nova, later Placement and object stores)."""
+"""Clients of other services: Nova, Placement, object and image stores."""

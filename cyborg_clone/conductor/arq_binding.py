@@ -45,7 +45,8 @@ class _Claimed:
     image_id: str
 
 
-def bind_arqs(conf, context, arq_uuids, nova_client=None, agent_api=None):
+def bind_arqs(conf, context, arq_uuids, nova_client=None, agent_api=None,
+              placement=None):
     """Resolve the ARQs ``arq_uuids`` and notify Nova for their instances.
 
     ARQs are handled one after the other, so when several ARQs of an
@@ -54,13 +55,13 @@ def bind_arqs(conf, context, arq_uuids, nova_client=None, agent_api=None):
     """
     instances = set()
     for uuid in arq_uuids:
-        instance = _bind_one(conf, context, agent_api, uuid)
+        instance = _bind_one(conf, context, agent_api, placement, uuid)
         if instance is not None:
             instances.add(instance)
     notify_resolved(nova_client or nova.NovaClient(conf), instances)
 
 
-def _bind_one(conf, context, agent_api, uuid):
+def _bind_one(conf, context, agent_api, placement, uuid):
     """Bind one ARQ; the instance it belongs to, or None if it was
     unbound or deleted meanwhile."""
     try:
@@ -75,7 +76,8 @@ def _bind_one(conf, context, agent_api, uuid):
         return _fail_alone(uuid, 'internal error while binding')
     if not isinstance(outcome, _Claimed):
         return outcome
-    return _program_then_bind(conf, context, agent_api, uuid, outcome)
+    return _program_then_bind(conf, context, agent_api, placement, uuid,
+                              outcome)
 
 
 def _claim(session, uuid):
@@ -135,13 +137,14 @@ def _claim(session, uuid):
                     deployable_name=deployable.name, image_id=image_id)
 
 
-def _program_then_bind(conf, context, agent_api, uuid, claimed):
+def _program_then_bind(conf, context, agent_api, placement, uuid, claimed):
     LOG.info('ARQ %s waits for image %s to load onto %s.', uuid,
              claimed.image_id, claimed.deployable_name)
     try:
         deployable_programming.load(
             conf, context, agent_api or agent_rpcapi.AgentAPI(conf),
-            claimed.hostname, claimed.deployable_name, claimed.image_id)
+            claimed.hostname, claimed.deployable_name, claimed.image_id,
+            placement)
     except exception.CyborgCloneException as error:
         return _fail_alone(uuid, 'loading image %s failed: %s'
                            % (claimed.image_id, error.faultstring))

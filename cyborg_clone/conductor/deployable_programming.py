@@ -28,7 +28,8 @@ def api_timeout(conf):
     return conf.conductor.program_timeout + _BOOKKEEPING_SECONDS
 
 
-def program(conf, context, agent_api, deployable_uuid, image_id):
+def program(conf, context, agent_api, deployable_uuid, image_id,
+            placement=None):
     """Load ``image_id`` onto a deployable that no ARQ holds (the PATCH).
 
     The check and the load are not one atomic step: an ARQ bound in
@@ -43,13 +44,16 @@ def program(conf, context, agent_api, deployable_uuid, image_id):
     """
     deployable, hostname = deployable_obj.Deployable.program_target(
         deployable_uuid)
-    load(conf, context, agent_api, hostname, deployable.name, image_id)
+    load(conf, context, agent_api, hostname, deployable.name, image_id,
+         placement)
     return deployable_uuid
 
 
-def load(conf, context, agent_api, hostname, deployable_name, image_id):
+def load(conf, context, agent_api, hostname, deployable_name, image_id,
+         placement=None):
     """Have ``hostname``'s agent load ``image_id`` onto a deployable, then
-    apply the report it answers with.
+    apply the report it answers with (to ``placement`` too, when given:
+    the function trait changes there at once).
 
     :returns: the function id the card runs now.
     :raises Conflict: when the card or its driver refuses the image (the
@@ -78,7 +82,8 @@ def load(conf, context, agent_api, hostname, deployable_name, image_id):
             reason='the agent of host %s did not answer within %d seconds.'
                    % (hostname, conf.conductor.program_timeout)) from None
     if answer['report'] is not None:
-        device_sync.apply_report(context, hostname, answer['report'])
+        device_sync.apply_report(context, hostname, answer['report'],
+                                 placement=placement)
     else:
         # A driver of the host fails to discover; the periodic report
         # will carry the new state once it recovers.

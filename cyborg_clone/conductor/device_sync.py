@@ -6,7 +6,8 @@ sha256 of its canonical JSON) is compared with the one stored for the host,
 and an unchanged report costs that single read. A changed report is applied
 as a diff in one writer transaction (``objects.host_inventory``): a failure
 leaves the previous state and fingerprint in place, so the next report
-simply tries again.
+simply tries again. Placement follows the database afterwards
+(``placement_report``), at no cost for an unchanged report.
 """
 
 import hashlib
@@ -34,36 +35,44 @@ def fingerprint(report_primitive):
 _UNCHANGED = object()
 
 
-def apply_report(context, hostname, report_primitive):
-    """Make the database match ``hostname``'s report.
+def apply_report(context, hostname, report_primitive, placement=None):
+    """Make the database match ``hostname``'s report, then Placement.
 
-    The log shows how many SQL statements it took: the figure that proves
-    unchanged reports stay cheap however many cards a host has.
+    The log shows how many SQL statements the database work took: the
+    figure that proves unchanged reports stay cheap however many cards a
+    host has. Placement follows once that work is committed; its failures
+    are logged and retried at the next report, never raised here.
 
     :param report_primitive: ``report.to_primitive(devices)`` as the agent
         sent it.
+    :param placement: the conductor's ``placement_report.PlacementReport``,
+        or None to leave Placement alone.
     :returns: ``host_inventory.Changes``; None when the report equals the
         last one applied, or when it could not be applied for a conflict
         (logged; the next report retries).
     :raises Invalid: for a malformed report; nothing is written.
     """
+    digest = fingerprint(report_primitive)
     with db_api.counting_statements() as statements:
-        changes = _apply(hostname, report_primitive)
+        changes = _apply(hostname, report_primitive, digest)
     if changes is _UNCHANGED:
         LOG.debug('Report of host %s unchanged (%d SQL statements).',
                   hostname, statements.value)
-        return None
-    if changes is not None:
+    elif changes is not None:
         LOG.info('Applied the report of host %s: %d rows created, %d '
                  'updated, %d deleted, %d kept while in use (%d SQL '
                  'statements).', hostname, changes.created, changes.updated,
                  changes.deleted, changes.kept, statements.value)
-    return changes
+    # A report that was not applied (a conflict) says nothing about the
+    # database's state: Placement waits for the one that is.
+    if placement is not None and changes is not None:
+        placement.host_reported(hostname, digest,
+                                applied=changes is not _UNCHANGED)
+    return None if changes is _UNCHANGED else changes
 
 
-def _apply(hostname, report_primitive):
+def _apply(hostname, report_primitive, digest):
     """Changes, _UNCHANGED, or None after a conflict."""
-    digest = fingerprint(report_primitive)
     if host_inventory.stored_fingerprint(hostname) == digest:
         return _UNCHANGED
     try:

@@ -7,7 +7,9 @@ from cyborg_clone.conductor import arq_binding
 from cyborg_clone.conductor import deployable_programming
 from cyborg_clone.conductor import device_sync
 from cyborg_clone.conductor import fpga_image_build
+from cyborg_clone.conductor import placement_report
 from cyborg_clone.conductor import rpcapi
+from cyborg_clone.objects import device
 
 
 class ConductorManager:
@@ -17,6 +19,9 @@ class ConductorManager:
         self.conf = conf
         self.agent_api = agent_api or agent_rpcapi.AgentAPI(conf)
         self._factory = factory
+        # One per conductor: it remembers what each host last sent to
+        # Placement, so unchanged reports cost Placement nothing.
+        self.placement = placement_report.PlacementReport(conf)
 
     @property
     def factory(self):
@@ -28,14 +33,24 @@ class ConductorManager:
 
     def bind_arqs(self, context, arq_uuids):
         arq_binding.bind_arqs(self.conf, context, arq_uuids,
-                              agent_api=self.agent_api)
+                              agent_api=self.agent_api,
+                              placement=self.placement)
 
     def report_data(self, context, hostname, report):
-        device_sync.apply_report(context, hostname, report)
+        device_sync.apply_report(context, hostname, report,
+                                 placement=self.placement)
+
+    def set_device_status(self, context, device_uuid, status):
+        """Enable or disable a device, then reserve or release its
+        inventory in Placement (a failure there is logged and retried at
+        the host's next report)."""
+        hostname = device.Device.set_status(device_uuid, status)
+        self.placement.host_changed(hostname)
 
     def program_deployable(self, context, deployable_uuid, image_id):
         return deployable_programming.program(
-            self.conf, context, self.agent_api, deployable_uuid, image_id)
+            self.conf, context, self.agent_api, deployable_uuid, image_id,
+            placement=self.placement)
 
     def build_fpga_image(self, context, image_id):
         self.factory.build(image_id)

@@ -4,7 +4,8 @@ from cyborg_clone.common import rpc
 
 # 1.0: bind_arqs, report_data, program_deployable, build_fpga_image,
 #      save_fpga_image, delete_fpga_image.
-RPC_API_VERSION = '1.0'
+# 1.1: set_device_status.
+RPC_API_VERSION = '1.1'
 
 
 class ConductorAPI(rpc.ClientAPI):
@@ -19,6 +20,15 @@ class ConductorAPI(rpc.ClientAPI):
         """Apply an agent's discovery report (async)."""
         self.client.prepare().cast(context, 'report_data',
                                    hostname=hostname, report=report)
+
+    def set_device_status(self, context, device_uuid, status):
+        """Enable or disable a device and wait until Placement was told.
+
+        :raises DeviceNotFound: for an unknown device.
+        """
+        cctxt = self.client.prepare(version='1.1')
+        cctxt.call(context, 'set_device_status', device_uuid=device_uuid,
+                   status=status)
 
     def program_deployable(self, context, deployable_uuid, image_id,
                            timeout=None):

@@ -15,10 +15,12 @@ from cyborg_clone.conf import image_store
 from cyborg_clone.conf import intel_opae
 from cyborg_clone.conf import nova
 from cyborg_clone.conf import object_store
+from cyborg_clone.conf import placement
 from cyborg_clone.conf import xilinx
 
-_MODULES = (default, api, database, conductor, agent, nova, object_store,
-            image_store, fpga_image, xilinx, huawei_vu9p, intel_opae)
+_MODULES = (default, api, database, conductor, agent, nova, placement,
+            object_store, image_store, fpga_image, xilinx, huawei_vu9p,
+            intel_opae)
 
 
 def register_opts(conf):

@@ -74,6 +74,29 @@ class Deployable:
                 for row in rows]
 
     @classmethod
+    def reported_on(cls, hostname):
+        """The deployables ``hostname`` still reports, by name, each with
+        its device's type and status; two queries.
+
+        Vanished deployables (kept only while an ARQ holds them) are left
+        out: nothing new should be scheduled on them.
+
+        :returns: a list of ``OnHost``.
+        """
+        dev, dep = models.Device, models.Deployable
+        with db_api.reader() as session:
+            rows = session.execute(
+                sa.select(dep, dev.type, dev.status)
+                .join(dev, dev.id == dep.device_id)
+                .where(dev.hostname == hostname, dep.vanished_at.is_(None))
+                .order_by(dep.name)).all()
+            deployables = cls._with_attributes(session,
+                                               [row[0] for row in rows])
+        return [OnHost(deployable, device_type, device_status)
+                for deployable, (_, device_type, device_status)
+                in zip(deployables, rows, strict=True)]
+
+    @classmethod
     def program_target(cls, uuid):
         """The deployable and its host name, when it may be programmed.
 
@@ -97,3 +120,12 @@ class Deployable:
                        'cannot be programmed until they are released.'
                        % (uuid, in_use))
         return deployable, hostname
+
+
+@dataclasses.dataclass(frozen=True)
+class OnHost:
+    """A deployable with the state of its device."""
+
+    deployable: Deployable
+    device_type: str
+    device_status: str

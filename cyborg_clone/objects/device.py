@@ -54,12 +54,20 @@ class Device:
 
     @classmethod
     def set_status(cls, uuid, status):
-        """Put a device in ``status`` (ENABLED or MAINTAINING)."""
+        """Put a device in ``status`` (ENABLED or MAINTAINING).
+
+        :returns: the device's host name.
+        :raises DeviceNotFound: for an unknown uuid.
+        """
         if status not in (ENABLED, MAINTAINING):
             raise ValueError(status)
+        table = models.Device
         with db_api.writer() as session:
-            updated = session.execute(
-                sa.update(models.Device).where(models.Device.uuid == uuid)
-                .values(status=status)).rowcount
-        if not updated:
-            raise exception.DeviceNotFound(uuid=uuid)
+            # Not UPDATE ... RETURNING: MySQL has no such thing.
+            hostname = session.scalar(sa.select(table.hostname).where(
+                table.uuid == uuid))
+            if hostname is None:
+                raise exception.DeviceNotFound(uuid=uuid)
+            session.execute(sa.update(table).where(table.uuid == uuid)
+                            .values(status=status))
+        return hostname

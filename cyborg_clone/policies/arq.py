@@ -31,9 +31,8 @@ rules = [
          {'path': PATH + '/{accelerator_request_uuid}', 'method': 'PATCH'}]),
     policy.DocumentedRuleDefault(
         PREFIX % 'update_project_id', base.ADMIN,
-        'Set /project_id while binding (microversion 2.1): it moves the '
-        'ARQ, and its quota, to another project. Checked on top of '
-        'cyborg:arq:update.',
+        'Set /project_id while binding (microversion 2.1), which moves the '
+        'ARQ to another project. Checked on top of cyborg:arq:update.',
         [{'path': PATH, 'method': 'PATCH'},
          {'path': PATH + '/{accelerator_request_uuid}', 'method': 'PATCH'}]),
     policy.DocumentedRuleDefault(

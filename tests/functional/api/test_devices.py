@@ -1,9 +1,22 @@
-"""/v2/devices against the real app, database and fake-driver reports."""
+"""/v2/devices against the real app, database and fake-driver reports.
+
+Enable and disable go through a real conductor over oslo.messaging's
+in-process transport: the conductor writes the status and tells Placement.
+"""
 
 import pytest
 
+from cyborg_clone.common import context
+from cyborg_clone.common import rpc
+from cyborg_clone.conductor import manager as conductor_manager
+from cyborg_clone.conductor import rpcapi as conductor_rpcapi
+from cyborg_clone.drivers import fake
+from cyborg_clone.drivers import report
+from cyborg_clone.objects import deployable as deployable_obj
 from tests.conftest import error_of
+from tests.fixtures import placement as placement_fixture
 from tests.fixtures.hardware import report_fake_host
+from tests.fixtures.placement import placement_server  # noqa: F401
 
 MEMBER = {'X-Roles': 'member', 'X-Project-Id': 'p1', 'X-User-Id': 'u1'}
 MANAGER = {'X-Roles': 'manager', 'X-Project-Id': 'p1', 'X-User-Id': 'u1'}
@@ -11,6 +24,25 @@ UNKNOWN = '5518a925-1c2c-49a2-a8bf-0927d9456f3e'
 FIELDS = {'uuid', 'type', 'vendor', 'model', 'std_board_info',
           'vendor_board_info', 'hostname', 'created_at', 'updated_at',
           'links'}
+
+
+@pytest.fixture
+def conductor_service(conf):
+    """The conductor's endpoint, serving RPC while the test runs."""
+    conf.set_override('transport_url', 'fake:/')
+    service = conductor_manager.ConductorManager(conf)
+    server = rpc.get_server(conf, conf.conductor.topic, 'conductor-1',
+                            [service])
+    server.start()
+    yield service
+    server.stop()
+    server.wait()
+    rpc.cleanup()
+
+
+@pytest.fixture
+def conductor(conf, conductor_service):
+    return conductor_rpcapi.ConductorAPI(conf)
 
 
 @pytest.fixture
@@ -158,3 +190,28 @@ def test_served_without_the_v2_prefix_too(api, device):
     listed = api.get('/devices', status=200).json
     assert [d['uuid'] for d in listed['devices']] == [device['uuid']]
     api.post('/devices/%s/disable' % device['uuid'], status=200)
+
+
+@pytest.mark.slow
+def test_disable_reserves_the_device_in_placement_and_enable_releases_it(
+        conf, api, conductor_service, placement):
+    placement_fixture.configure(conf, placement.url)
+    hostname = 'devices-api-host'
+    placement.register_compute_node(hostname)
+    driver = fake.FakeDriver(conf, host=hostname)
+    # As the agent's report reaches the conductor.
+    conductor_service.report_data(context.get_admin_context(), hostname,
+                                  report.to_primitive(driver.discover()))
+    rp_uuid = deployable_obj.rp_uuid_for(driver.deployable_name)
+    query = 'resources=FPGA:1&required=CUSTOM_FAKE_DEVICE'
+    assert rp_uuid in placement.candidates(query)
+    [device] = api.get('/v2/devices', status=200).json['devices']
+
+    api.post('/v2/devices/%s/disable' % device['uuid'], status=200)
+    inventory = placement.inventories(rp_uuid)['FPGA']
+    assert inventory['reserved'] == inventory['total'] == 16
+    assert rp_uuid not in placement.candidates(query)
+
+    api.post('/v2/devices/%s/enable' % device['uuid'], status=200)
+    assert placement.inventories(rp_uuid)['FPGA']['reserved'] == 0
+    assert rp_uuid in placement.candidates(query)

@@ -1,5 +1,6 @@
 """/v2/devices: list, show, enable, disable."""
 
+import oslo_messaging as messaging
 import pecan
 from pecan import hooks
 from pecan import rest
@@ -9,6 +10,7 @@ from cyborg_clone.api import validation
 from cyborg_clone.api.controllers.v2 import listing
 from cyborg_clone.api.types import base as types
 from cyborg_clone.api.types import device as device_types
+from cyborg_clone.common import exception
 from cyborg_clone.objects import device
 
 RULE = 'cyborg:device:%s'
@@ -17,6 +19,20 @@ RULE = 'cyborg:device:%s'
 def _authorize(action):
     request = pecan.request
     policies.authorize(request.enforcer, RULE % action, request.context)
+
+
+def _set_status(device_uuid, status):
+    # Through a conductor: it also reserves or releases the device's
+    # inventory in Placement.
+    request = pecan.request
+    device_uuid = validation.uuid(device_uuid)
+    try:
+        request.conductor_api.set_device_status(
+            request.context, device_uuid=device_uuid, status=status)
+    except messaging.MessagingTimeout:
+        raise exception.ServiceUnavailable(
+            reason='no conductor answered the request to make device %s %s '
+                   'in time.' % (device_uuid, status)) from None
 
 
 class EmptyOkHook(hooks.PecanHook):
@@ -62,11 +78,9 @@ class DevicesController(rest.RestController, hooks.HookController):
     @types.expose(None, types.text, status_code=200)
     def enable(self, device_uuid):
         _authorize('enable')
-        device.Device.set_status(validation.uuid(device_uuid),
-                                 device.ENABLED)
+        _set_status(device_uuid, device.ENABLED)
 
     @types.expose(None, types.text, status_code=200)
     def disable(self, device_uuid):
         _authorize('disable')
-        device.Device.set_status(validation.uuid(device_uuid),
-                                 device.MAINTAINING)
+        _set_status(device_uuid, device.MAINTAINING)
