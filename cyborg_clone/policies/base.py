@@ -21,10 +21,18 @@ HARDWARE_READER = 'rule:admin_api or role:manager'
 rules = [
     policy.RuleDefault('admin_api', 'role:admin',
                        description='Cloud administrator.'),
-    policy.RuleDefault('service_api',
-                       'role:service or service_roles:service',
-                       description='An OpenStack service (Nova) acting with '
-                                   'a service token.'),
+    # The request context decides is_service, from the service token's
+    # roles and [keystone_authtoken]service_token_roles, so this rule and
+    # keystonemiddleware can never disagree about which roles count.
+    policy.RuleDefault('service_api', 'is_service:True',
+                       description='An OpenStack service (Nova): the '
+                                   'request carries a service token '
+                                   '(X-Service-Token) holding a role of '
+                                   '[keystone_authtoken]service_token_roles'
+                                   '. A service role on the user token '
+                                   'alone does not count. In noauth mode '
+                                   'the X-Service-Roles header plays the '
+                                   'service token.'),
     policy.RuleDefault('project_reader',
                        'role:reader and project_id:%(project_id)s',
                        description='Reader of the target\'s project.'),

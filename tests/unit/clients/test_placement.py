@@ -12,7 +12,8 @@ from tests.fixtures.placement import placement_server  # noqa: F401
 from tests.functional import processes
 
 # Placement runs as a server of its own (tests/fixtures/placement.py).
-pytestmark = pytest.mark.slow
+# One server for the module: its tests stay on one xdist worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(__name__)]
 
 
 @pytest.fixture

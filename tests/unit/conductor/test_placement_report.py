@@ -25,7 +25,8 @@ from tests.fixtures.placement import placement_server  # noqa: F401
 from tests.functional import processes
 
 # Placement runs as a server of its own (tests/fixtures/placement.py).
-pytestmark = pytest.mark.slow
+# One server for the module: its tests stay on one xdist worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(__name__)]
 
 CTX = context.get_admin_context()
 LOGGER = 'cyborg_clone.conductor.placement_report'
