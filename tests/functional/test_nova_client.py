@@ -5,12 +5,10 @@ one process per phase of a server's life, as nova's conductor and compute
 are separate processes with their own clients; a recording Nova takes the
 ``accelerator-request-bound`` events our conductor sends. The API runs
 with noauth: nova's X-Auth-Token and X-Service-Token are sent but not
-checked. ``NovaCycle.auth`` is where a real Keystone's tokens go.
+checked; tests/functional/test_nova_path.py runs it with a real Keystone.
 """
 
 import json
-import os
-import subprocess
 import urllib.error
 import urllib.request
 import uuid as uuid_lib
@@ -20,19 +18,19 @@ import pytest
 from cyborg_clone.drivers import fake
 from tests.fixtures import cloud
 from tests.functional import processes
+from tests.functional.nova_path import EVENT
+from tests.functional.nova_path import NovaCycle
+from tests.functional.nova_path import events_for
 from tests.nova_recorder import NovaRecorder
 
 pytestmark = pytest.mark.slow
 
 HOST = 'nova-client-host'
 INSTANCE = 'f3a4b2c1-7d8e-4f60-9a1b-2c3d4e5f6a7b'
-SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                      'nova_cycle.py')
 PROFILE = {'name': 'nova-client-dp', 'groups': [
     {'resources:FPGA': '1', 'trait:CUSTOM_FAKE_DEVICE': 'required',
      'trait:CUSTOM_FPGA_INTEL': 'forbidden'},
     {'resources:FPGA': '2', 'trait:CUSTOM_FAKE_DEVICE': 'required'}]}
-EVENT = 'accelerator-request-bound'
 # Every address the fake driver can hand out as an attach handle.
 FAKE_HANDLES = [fake.attach_info(i) for i in range(fake.NUM_ACCELERATORS)]
 
@@ -50,34 +48,6 @@ def request(method, url, body=None):
     return status, json.loads(text) if text else None
 
 
-class NovaCycle:
-    """Runs nova_cycle.py phases against ``endpoint``; each returns the
-    phase's JSON document.
-
-    ``auth`` is nova_cycle.py's auth options; the default suits noauth,
-    which ignores both tokens. Against Keystone pass a user's
-    ``--token``, ``--user-id`` and ``--project-id`` with either that of a
-    service user (``--service-token``) or ``--service-auth-url`` and its
-    ``--service-*`` credentials.
-    """
-
-    def __init__(self, endpoint, auth=None):
-        self.endpoint = endpoint
-        self.auth = auth or ['--token', 'nova-user-token',
-                             '--service-token', 'nova-service-token']
-
-    def run(self, phase, *args):
-        # -I: nova must see neither this venv's PYTHON* variables nor
-        # tests/functional (the script's directory) on its sys.path.
-        result = subprocess.run(
-            [cloud.PYTHON, '-I', SCRIPT, '--endpoint', self.endpoint,
-             *self.auth, phase, *args],
-            capture_output=True, text=True, timeout=300)
-        assert result.returncode == 0, (
-            'nova_cycle.py %s failed:\n%s' % (phase, result.stderr))
-        return json.loads(result.stdout)
-
-
 def to_v2(document):
     """The client's requests to our /v2 routes; version discovery on / is
     openstacksdk's business and Keystone logins are not ours."""
@@ -93,10 +63,6 @@ def assert_sent_as_nova(document):
     no microversion header (so it talks to API 2.0)."""
     for sent in to_v2(document):
         assert sent['headers'] == ['X-Auth-Token', 'X-Service-Token'], sent
-
-
-def events_for(nova, instance):
-    return [e for e in nova.events if e['server_uuid'] == instance]
 
 
 @pytest.fixture
