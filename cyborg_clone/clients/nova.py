@@ -8,9 +8,9 @@ Events are sent at compute microversion 2.82, the first that knows them.
 import time
 
 from keystoneauth1 import exceptions as ks_exc
-from keystoneauth1 import loading as ks_loading
 from oslo_log import log as logging
 
+from cyborg_clone.clients import service_client
 from cyborg_clone.objects import arq_state
 
 LOG = logging.getLogger(__name__)
@@ -29,24 +29,8 @@ def bound_events(instance_uuid, arqs):
             for arq in arqs]
 
 
-class NovaClient:
-    def __init__(self, conf):
-        self.conf = conf
-        self._adapter = None
-
-    @property
-    def configured(self):
-        return bool(self.conf.nova.auth_type)
-
-    @property
-    def adapter(self):
-        if self._adapter is None:
-            auth = ks_loading.load_auth_from_conf_options(self.conf, GROUP)
-            session = ks_loading.load_session_from_conf_options(
-                self.conf, GROUP, auth=auth)
-            self._adapter = ks_loading.load_adapter_from_conf_options(
-                self.conf, GROUP, session=session, auth=auth)
-        return self._adapter
+class NovaClient(service_client.ServiceClient):
+    GROUP = GROUP
 
     def send_bound_events(self, instance_uuid, arqs):
         """Send one event per ARQ; True when Nova took them.

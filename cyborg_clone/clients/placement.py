@@ -10,8 +10,8 @@ own explanation.
 import urllib.parse
 
 from keystoneauth1 import exceptions as ks_exc
-from keystoneauth1 import loading as ks_loading
 
+from cyborg_clone.clients import service_client
 from cyborg_clone.common import exception
 
 GROUP = 'placement'
@@ -81,28 +81,12 @@ def _error(method, path, response):
                reason='%s %s' % (response.status_code, detail or code))
 
 
-class PlacementClient:
+class PlacementClient(service_client.ServiceClient):
     """The calls reporting makes; each raises PlacementUnreachable when
     Placement cannot be reached and PlacementError for an unexpected
     answer, besides the specific exceptions it documents."""
 
-    def __init__(self, conf):
-        self.conf = conf
-        self._adapter = None
-
-    @property
-    def configured(self):
-        return bool(self.conf.placement.auth_type)
-
-    @property
-    def adapter(self):
-        if self._adapter is None:
-            auth = ks_loading.load_auth_from_conf_options(self.conf, GROUP)
-            session = ks_loading.load_session_from_conf_options(
-                self.conf, GROUP, auth=auth)
-            self._adapter = ks_loading.load_adapter_from_conf_options(
-                self.conf, GROUP, session=session, auth=auth)
-        return self._adapter
+    GROUP = GROUP
 
     def _request(self, method, path, body=None, ok=(200,)):
         try:

@@ -5,8 +5,9 @@ section is written the way every OpenStack service writes it. Nova is
 considered configured when ``auth_type`` is set.
 """
 
-from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
+
+from cyborg_clone.conf import service_client
 
 GROUP = 'nova'
 
@@ -19,26 +20,13 @@ _own_opts = [
 ]
 
 
+_DEFAULTS = {'service_type': 'compute',
+             'valid_interfaces': ['internal', 'public']}
+
+
 def register_opts(conf):
-    conf.register_opts(_own_opts, group=GROUP)
-    ks_loading.register_session_conf_options(conf, GROUP)
-    ks_loading.register_auth_conf_options(conf, GROUP)
-    ks_loading.register_adapter_conf_options(conf, GROUP)
-    conf.set_default('service_type', 'compute', group=GROUP)
-    conf.set_default('valid_interfaces', ['internal', 'public'], group=GROUP)
+    service_client.register_opts(conf, GROUP, _own_opts, _DEFAULTS)
 
 
 def list_opts():
-    opts = list(_own_opts)
-    opts += ks_loading.get_session_conf_options()
-    opts += ks_loading.get_auth_common_conf_options()
-    opts += ks_loading.get_auth_plugin_conf_options('password')
-    opts += ks_loading.get_adapter_conf_options(include_deprecated=False)
-    return [(GROUP, _dedupe(opts))]
-
-
-def _dedupe(opts):
-    seen = {}
-    for opt in opts:
-        seen.setdefault(opt.dest, opt)
-    return list(seen.values())
+    return service_client.list_opts(GROUP, _own_opts, _DEFAULTS)

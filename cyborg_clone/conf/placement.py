@@ -6,8 +6,7 @@ section. Placement is considered configured when ``auth_type`` is set;
 without it the conductor reports nothing to Placement.
 """
 
-from keystoneauth1 import loading as ks_loading
-from oslo_config import cfg
+from cyborg_clone.conf import service_client
 
 GROUP = 'placement'
 
@@ -22,24 +21,8 @@ _DEFAULTS = {
 
 
 def register_opts(conf):
-    ks_loading.register_session_conf_options(conf, GROUP)
-    ks_loading.register_auth_conf_options(conf, GROUP)
-    ks_loading.register_adapter_conf_options(conf, GROUP)
-    for name, value in _DEFAULTS.items():
-        conf.set_default(name, value, group=GROUP)
+    service_client.register_opts(conf, GROUP, defaults=_DEFAULTS)
 
 
 def list_opts():
-    opts = ks_loading.get_session_conf_options()
-    opts += ks_loading.get_auth_common_conf_options()
-    opts += ks_loading.get_auth_plugin_conf_options('password')
-    opts += ks_loading.get_adapter_conf_options(include_deprecated=False)
-    # The auth plugin's options repeat some of the common ones.
-    unique = {}
-    for opt in opts:
-        unique.setdefault(opt.dest, opt)
-    opts = list(unique.values())
-    # keystoneauth1 builds new option objects on every call, so the sample
-    # can show our defaults without touching the registered options.
-    cfg.set_defaults(opts, **_DEFAULTS)
-    return [(GROUP, opts)]
+    return service_client.list_opts(GROUP, defaults=_DEFAULTS)
