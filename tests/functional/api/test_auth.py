@@ -63,6 +63,14 @@ def token(tokens, project, *roles):
     return token_id
 
 
+def delete_by_instance(api, user, service, status):
+    """Delete an instance's ARQs as nova does: the user's token with a
+    service token beside it."""
+    api.delete(INSTANCE_QUERY, headers={'X-Auth-Token': user,
+                                        'X-Service-Token': service},
+               status=status)
+
+
 def test_version_discovery_needs_no_token(keystone):
     _, api = keystone
     assert api.get('/', status=200).json['versions']
@@ -101,9 +109,7 @@ def test_service_token_makes_the_caller_a_service(keystone):
     user = token(tokens, 'p1', 'member', 'reader')
     service = token(tokens, 'service', 'service')
     api.delete(INSTANCE_QUERY, headers={'X-Auth-Token': user}, status=403)
-    api.delete(INSTANCE_QUERY, headers={'X-Auth-Token': user,
-                                        'X-Service-Token': service},
-               status=204)
+    delete_by_instance(api, user, service, 204)
 
 
 def test_a_service_role_on_the_user_token_is_not_a_service(keystone):
@@ -118,9 +124,7 @@ def test_a_service_token_without_a_service_role_is_401(keystone):
     tokens, api = keystone
     user = token(tokens, 'p1', 'member', 'reader')
     not_a_service = token(tokens, 'admin-project', 'admin', 'member')
-    api.delete(INSTANCE_QUERY, headers={'X-Auth-Token': user,
-                                        'X-Service-Token': not_a_service},
-               status=401)
+    delete_by_instance(api, user, not_a_service, 401)
 
 
 def test_service_token_roles_come_from_the_authtoken_section(authtoken):
@@ -128,12 +132,8 @@ def test_service_token_roles_come_from_the_authtoken_section(authtoken):
     user = token(tokens, 'p1', 'member', 'reader')
     usual = token(tokens, 'service', 'service')
     configured = token(tokens, 'service', 'accelerator-service')
-    api.delete(INSTANCE_QUERY, headers={'X-Auth-Token': user,
-                                        'X-Service-Token': usual},
-               status=401)
-    api.delete(INSTANCE_QUERY, headers={'X-Auth-Token': user,
-                                        'X-Service-Token': configured},
-               status=204)
+    delete_by_instance(api, user, usual, 401)
+    delete_by_instance(api, user, configured, 204)
 
 
 def test_the_api_checks_service_roles_when_the_middleware_does_not(
@@ -144,12 +144,8 @@ def test_the_api_checks_service_roles_when_the_middleware_does_not(
     user = token(tokens, 'p1', 'member', 'reader')
     not_a_service = token(tokens, 'admin-project', 'admin', 'member')
     service = token(tokens, 'service', 'service')
-    api.delete(INSTANCE_QUERY, headers={'X-Auth-Token': user,
-                                        'X-Service-Token': not_a_service},
-               status=403)
-    api.delete(INSTANCE_QUERY, headers={'X-Auth-Token': user,
-                                        'X-Service-Token': service},
-               status=204)
+    delete_by_instance(api, user, not_a_service, 403)
+    delete_by_instance(api, user, service, 204)
 
 
 def test_noauth_without_headers_is_an_administrator(api):
