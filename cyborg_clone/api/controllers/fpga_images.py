@@ -46,6 +46,11 @@ def handler(action, status=200):
                 return json.loads(fpga_image_errors.body(error.code,
                                                          str(error), error))
             pecan.response.status = status
+            if status == 204:
+                # Rendered through the json template even None becomes
+                # "null"; a 204 carries no body at all.
+                pecan.response.content_type = None
+                return pecan.response
             return result
         return wrapper
     return decorate
