@@ -6,14 +6,33 @@ at import: the first request configures logging and the database and
 builds the app, so a server that forks after importing this module gives
 every worker its own connections, and tests can import it freely. The RPC
 client connects on its first cast, in the worker that makes it.
+
+Nothing here is monkey patched by eventlet (only the ``cyborg-clone-api``
+command is): the app is plain blocking code, safe in threads, so the
+server's processes and threads are its concurrency. etc/cyborg_clone/
+uwsgi.ini and the README's "Deploying" section show how to run it.
+
+The app answers some requests without reading their body (a 401, 406 or
+404 comes before any controller). eventlet's server reads and drops such
+a body itself; gunicorn and uWSGI leave it in the connection, where it
+breaks the next request of a keep-alive client. ``DrainRequestBody``
+reads the rest after each response so those servers can keep the
+connection too.
 """
 
 import os
 import threading
 
+from oslo_log import log as logging
+
+# The package only installs a warnings filter (eventlet's deprecation
+# notice, which importing oslo.messaging triggers); it patches nothing.
+from cyborg_clone import cmd  # noqa: F401
 from cyborg_clone.api import app as api_app
 from cyborg_clone.cmd import startup
 from cyborg_clone.db import api as db_api
+
+LOG = logging.getLogger(__name__)
 
 CONFIG_FILE_ENV = 'CYBORG_CLONE_CONFIG_FILE'
 DEFAULT_CONFIG_FILE = '/etc/cyborg_clone/cyborg_clone.conf'
@@ -54,4 +73,107 @@ class LazyApplication:
         return self._app(environ, start_response)
 
 
-application = LazyApplication()
+# Unread request body, in bytes, that is read and dropped after a response.
+# The API takes small JSON documents; a larger unread body is left to the
+# server, which may then close the connection rather than read it all.
+DRAIN_LIMIT = 1024 * 1024
+_DRAIN_CHUNK = 64 * 1024
+
+
+class _CountingInput:
+    """``wsgi.input`` for the app, counting the bytes it reads."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.consumed = 0
+        self.at_end = False
+
+    def _count(self, data):
+        self.consumed += len(data)
+        self.at_end = self.at_end or not data
+        return data
+
+    def read(self, *args):
+        return self._count(self.stream.read(*args))
+
+    def readline(self, *args):
+        return self._count(self.stream.readline(*args))
+
+    def readlines(self, *args):
+        lines = self.stream.readlines(*args)
+        self.consumed += sum(len(line) for line in lines)
+        return lines
+
+    def __iter__(self):
+        return iter(self.readline, b'')
+
+
+def _content_length(environ):
+    try:
+        return int(environ.get('CONTENT_LENGTH') or 0)
+    except ValueError:
+        return 0
+
+
+def _unread(environ, body):
+    """Bytes of the request body the app left unread; None for a chunked
+    body it did not read to the end (how much is left is unknown)."""
+    if 'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower():
+        return None if not body.at_end else 0
+    return _content_length(environ) - body.consumed
+
+
+def _drain(environ, body):
+    unread = _unread(environ, body)
+    if unread is not None and not 0 < unread <= DRAIN_LIMIT:
+        return
+    budget = DRAIN_LIMIT if unread is None else unread
+    try:
+        while budget > 0:
+            data = body.stream.read(min(_DRAIN_CHUNK, budget))
+            if not data:
+                return
+            budget -= len(data)
+    except Exception:
+        # The client went away or sent a malformed body: the server sees
+        # the same when it reads the next request and closes the
+        # connection, which is all that is left to do. Each server raises
+        # its own exception types here.
+        LOG.debug('Dropping the unread request body failed', exc_info=True)
+
+
+class _AfterClose:
+    """A response iterable that runs ``callback`` once the server is done
+    with it (PEP 3333: the server calls close() after the last byte)."""
+
+    def __init__(self, iterable, callback):
+        self._iterable = iterable
+        self._callback = callback
+
+    def __iter__(self):
+        return iter(self._iterable)
+
+    def close(self):
+        try:
+            close = getattr(self._iterable, 'close', None)
+            if close is not None:
+                close()
+        finally:
+            self._callback()
+
+
+class DrainRequestBody:
+    """Reads what the app left of the request body once the response is
+    sent, so that the connection can carry the client's next request."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        body = _CountingInput(environ['wsgi.input'])
+        environ['wsgi.input'] = body
+        iterable = self.app(environ, start_response)
+        return _AfterClose(iterable, lambda: _drain(environ, body))
+
+
+application = DrainRequestBody(LazyApplication())
