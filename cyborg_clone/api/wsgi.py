@@ -88,16 +88,18 @@ class _CountingInput:
         self.consumed = 0
         self.at_end = False
 
-    def _count(self, data):
+    def _count(self, data, size):
         self.consumed += len(data)
-        self.at_end = self.at_end or not data
+        # Nothing back for a read of 0 bytes says nothing about the end.
+        self.at_end = self.at_end or (not data and size != 0)
         return data
 
     def read(self, *args):
-        return self._count(self.stream.read(*args))
+        return self._count(self.stream.read(*args), args[0] if args else None)
 
     def readline(self, *args):
-        return self._count(self.stream.readline(*args))
+        return self._count(self.stream.readline(*args),
+                           args[0] if args else None)
 
     def readlines(self, *args):
         lines = self.stream.readlines(*args)

@@ -1,5 +1,6 @@
 """The uWSGI entry point: config file lookup and lazy start."""
 
+import io
 import shutil
 
 import pytest
@@ -43,3 +44,55 @@ def test_first_request_builds_the_app_from_the_config(monkeypatch, tmp_path,
     with logging_state.preserved():
         assert app.get('/').json['versions'][0]['id'] == 'v2'
     assert app.get('/v2/device_profiles').json == {'device_profiles': []}
+
+
+class _Stream(io.BytesIO):
+    """A request body stream that remembers how much was read from it."""
+
+
+def _drained(app, body, **environ):
+    """Run ``app`` behind DrainRequestBody as a server would (iterate,
+    then close); how many bytes of ``body`` were left in the stream."""
+    stream = _Stream(body)
+    environ = dict({'wsgi.input': stream, 'REQUEST_METHOD': 'POST',
+                    'CONTENT_LENGTH': str(len(body))}, **environ)
+    result = wsgi.DrainRequestBody(app)(environ, lambda *a: None)
+    list(result)
+    result.close()
+    return len(body) - stream.tell()
+
+
+def _reads(size):
+    def app(environ, start_response):
+        start_response('401 Unauthorized', [])
+        environ['wsgi.input'].read(size)
+        return [b'refused']
+    return app
+
+
+def test_an_unread_body_is_drained_after_the_response():
+    assert _drained(_reads(0), b'x' * 5000) == 0
+
+
+def test_a_partly_read_body_is_drained_to_its_end():
+    assert _drained(_reads(100), b'x' * 5000) == 0
+
+
+def test_the_drain_never_reads_past_the_declared_length():
+    # The bytes after Content-Length are the client's next request.
+    stream_left = _drained(_reads(0), b'x' * 10 + b'NEXT',
+                           CONTENT_LENGTH='10')
+    assert stream_left == 4
+
+
+def test_a_body_over_the_limit_is_left_for_the_server_to_drop():
+    body = b'x' * (wsgi.DRAIN_LIMIT + 1)
+    assert _drained(_reads(0), body) == len(body)
+
+
+def test_an_unread_chunked_body_is_drained_up_to_the_limit():
+    body = b'x' * (wsgi.DRAIN_LIMIT + 10)
+    left = _drained(_reads(0), body, CONTENT_LENGTH='',
+                    HTTP_TRANSFER_ENCODING='chunked')
+    assert left == 10
+
