@@ -14,6 +14,11 @@ down_revision = ${repr(down_revision)}
 branch_labels = ${repr(branch_labels)}
 depends_on = ${repr(depends_on)}
 
+# What downgrade() destroys (cyborg_clone.db.migration): the tables or
+# columns it drops with their rows, in words, or None when it drops nothing
+# that holds data. tests/unit/db/test_migrations.py fails until it is set.
+downgrade_loses = NotImplemented
+
 
 def upgrade():
     ${upgrades if upgrades else "pass"}

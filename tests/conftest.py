@@ -1,5 +1,7 @@
 """Fixtures shared by every test: a fresh config, a migrated database and
-the API app, all in-process."""
+the API app, all in-process. The database is SQLite, or in modules that set
+``DB_BACKENDS`` each of SQLite, PostgreSQL and MariaDB in turn
+(tests/fixtures/databases.py)."""
 
 import json
 import shutil
@@ -15,6 +17,9 @@ from cyborg_clone import privsep
 from cyborg_clone.api import app as api_app
 from cyborg_clone.db import api as db_api
 from cyborg_clone.db import migration
+from tests.fixtures import databases
+from tests.fixtures.databases import mysql_server  # noqa: F401
+from tests.fixtures.databases import postgresql_server  # noqa: F401
 from tests.fixtures.rabbitmq import rabbitmq_url  # noqa: F401
 
 
@@ -27,15 +32,17 @@ def privsep_in_process():
     privsep.sys_admin_pctxt.set_client_mode(True)
 
 
-def make_conf(state_path, **overrides):
-    """A ConfigOpts like a service's, with test-friendly defaults."""
+def make_conf(state_path, overrides=None):
+    """A ConfigOpts like a service's, with test-friendly defaults and
+    ``overrides``, a dict of {(group, name): value} (group None for
+    DEFAULT)."""
     conf = cfg.ConfigOpts()
     cc_conf.register_opts(conf)
     conf([], project='cyborg_clone', default_config_files=[])
     conf.set_override('state_path', str(state_path))
     conf.set_override('auth_strategy', 'noauth', group='api')
     conf.set_override('host', 'testhost')
-    for (group, name), value in overrides.items():
+    for (group, name), value in (overrides or {}).items():
         conf.set_override(name, value, group=group)
     return conf
 
@@ -50,12 +57,54 @@ def migrated_template(tmp_path_factory):
     return path / 'cyborg_clone.sqlite'
 
 
+def _parametrized_by_hand(metafunc, name):
+    for mark in metafunc.definition.iter_markers('parametrize'):
+        names = mark.args[0] if mark.args else mark.kwargs['argnames']
+        if isinstance(names, str):
+            names = [n.strip() for n in names.split(',')]
+        if name in names:
+            return True
+    return False
+
+
+def pytest_generate_tests(metafunc):
+    """Run the database tests of a module that sets ``DB_BACKENDS`` (see
+    tests/fixtures/databases.py) on each of those backends, except those
+    that name their own (``@pytest.mark.parametrize('db_backend',
+    ['sqlite'], indirect=True)``)."""
+    backends = getattr(metafunc.module, 'DB_BACKENDS', None)
+    if (backends and 'db_backend' in metafunc.fixturenames
+            and not _parametrized_by_hand(metafunc, 'db_backend')):
+        metafunc.parametrize('db_backend', backends, indirect=True)
+
+
 @pytest.fixture
-def conf(tmp_path, migrated_template):
-    shutil.copy(migrated_template, tmp_path / 'cyborg_clone.sqlite')
-    conf = make_conf(tmp_path)
+def db_backend(request):
+    """The database ``conf`` points at: SQLite, unless the test module
+    asks for more backends (DB_BACKENDS)."""
+    return getattr(request, 'param', 'sqlite')
+
+
+@pytest.fixture
+def conf(request, tmp_path, db_backend):
+    """Configuration with a fresh database migrated to head, on
+    ``db_backend``; the process's engines point at it."""
+    url = databases.database_url(request, db_backend)
+    if url is None:
+        shutil.copy(request.getfixturevalue('migrated_template'),
+                    tmp_path / 'cyborg_clone.sqlite')
+    conf = make_conf(tmp_path, {('database', 'connection'): url})
     db_api.configure(conf)
     yield conf
+    db_api.reset()
+
+
+@pytest.fixture
+def empty_conf(request, tmp_path, db_backend):
+    """Like ``conf``, but the database is empty: no tables, no revision.
+    The process's engines are not configured; migration.* does that."""
+    url = databases.database_url(request, db_backend, migrated=False)
+    yield make_conf(tmp_path, {('database', 'connection'): url})
     db_api.reset()
 
 

@@ -1,8 +1,12 @@
 """cyborg-clone-dbsync: upgrade, downgrade or show the database schema.
 
     cyborg-clone-dbsync [--config-file F] upgrade [--revision REV]
-    cyborg-clone-dbsync [--config-file F] downgrade --revision REV
+    cyborg-clone-dbsync [--config-file F] downgrade --revision REV [--force]
     cyborg-clone-dbsync [--config-file F] version
+
+A downgrade that would run a step dropping data (each migration says what
+its downgrade loses) is refused, naming those steps, unless ``--force`` is
+given; nothing is changed then and the exit status is 1.
 """
 
 import sys
@@ -24,7 +28,8 @@ def _upgrade(conf):
 
 
 def _downgrade(conf):
-    migration.downgrade(conf, conf.command.revision)
+    migration.downgrade(conf, conf.command.revision,
+                        force=conf.command.force)
     print('Database downgraded to %s.'
           % (migration.current_revision(conf) or 'base (empty)'))
 
@@ -45,6 +50,9 @@ def _add_parsers(subparsers):
         'downgrade', help='Downgrade the schema; "base" empties it.')
     downgrade.add_argument('--revision', required=True,
                            help='Revision to downgrade to, e.g. base.')
+    downgrade.add_argument('--force', action='store_true',
+                           help='Downgrade even through steps that drop '
+                                'tables or columns with their data.')
     downgrade.set_defaults(action=_downgrade)
 
     version = subparsers.add_parser(

@@ -37,8 +37,18 @@ class _Facade:
             self.reader_engine = self._sqlite_engine(
                 'BEGIN', debug, busy_timeout_ms)
         else:
+            options = {}
+            if self.url.get_backend_name() == 'mysql':
+                # InnoDB's default, REPEATABLE READ, reads every SELECT of a
+                # transaction from its first snapshot and takes gap and
+                # shared locks for UPDATE ... WHERE ... IN (SELECT ...).
+                # A claim that lost a handle to another transaction would
+                # then be shown the same handle as free again and again,
+                # and concurrent binds deadlock. READ COMMITTED is what
+                # PostgreSQL does: each statement sees the latest commits.
+                options['isolation_level'] = 'READ COMMITTED'
             self.writer_engine = sa.create_engine(
-                self.url, echo=debug, pool_pre_ping=True)
+                self.url, echo=debug, pool_pre_ping=True, **options)
             self.reader_engine = self.writer_engine
         for engine in {self.writer_engine, self.reader_engine}:
             event.listen(engine, 'before_cursor_execute', _count_statement)

@@ -11,18 +11,28 @@ import sqlalchemy as sa
 
 from cyborg_clone.db import models
 
-_CLAIM_ATTEMPTS = 5
-
 
 def claim(session, deployable_id):
-    """Mark one free handle of the deployable in use; its id, or None."""
+    """Mark one free handle of the deployable in use; its id, or None when
+    none is free.
+
+    Racing claims all see the same lowest free handle and one gets it.
+    Each that lost it (its UPDATE matched no row: someone else's commit
+    came first) looks again past the handles it lost, so a claim ends with
+    a handle or with none left however many claims race, after at most one
+    try per handle of the deployable. (A fixed number of tries made a claim
+    that kept losing report "no free accelerator" with handles still free.
+    SQLite's writers take turns, so there a claim never loses.)
+    """
     table = models.AttachHandle
-    for _attempt in range(_CLAIM_ATTEMPTS):
+    lost = []
+    while True:
+        statement = sa.select(table.id).where(
+            table.deployable_id == deployable_id, table.in_use.is_(False))
+        if lost:
+            statement = statement.where(table.id.not_in(lost))
         handle_id = session.execute(
-            sa.select(table.id)
-            .where(table.deployable_id == deployable_id,
-                   table.in_use.is_(False))
-            .order_by(table.id).limit(1)).scalar_one_or_none()
+            statement.order_by(table.id).limit(1)).scalar_one_or_none()
         if handle_id is None:
             return None
         taken = session.execute(
@@ -32,8 +42,7 @@ def claim(session, deployable_id):
             .execution_options(synchronize_session=False))
         if taken.rowcount == 1:
             return handle_id
-        # Another conductor took it between our SELECT and UPDATE.
-    return None
+        lost.append(handle_id)
 
 
 def any_in_use(session, deployable_id):

@@ -13,6 +13,11 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+# What downgrade() destroys (cyborg_clone.db.migration).
+downgrade_loses = ('every table of the service with all its rows: devices, '
+                   'deployables, attach handles, attributes, device '
+                   'profiles and accelerator requests')
+
 
 def upgrade():
     op.create_table('device_profiles',
@@ -153,26 +158,13 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('accelerator_requests', schema=None) as batch_op:
-        batch_op.drop_index('ix_accelerator_requests_state')
-        batch_op.drop_index('ix_accelerator_requests_project_id')
-        batch_op.drop_index('ix_accelerator_requests_instance_uuid')
-        batch_op.drop_index(batch_op.f('ix_accelerator_requests_device_profile_id'))
-
+    # DROP TABLE takes the table's indexes along. Dropping them first, as
+    # autogenerate wrote, fails on MySQL for an index under a foreign key.
     op.drop_table('accelerator_requests')
     op.drop_table('attributes')
-    with op.batch_alter_table('attach_handles', schema=None) as batch_op:
-        batch_op.drop_index('ix_attach_handles_deployable_id_in_use')
-
     op.drop_table('attach_handles')
-    with op.batch_alter_table('deployables', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_deployables_device_id'))
-
     op.drop_table('deployables')
     op.drop_table('controlpath_ids')
     op.drop_table('host_reports')
-    with op.batch_alter_table('devices', schema=None) as batch_op:
-        batch_op.drop_index('ix_devices_hostname')
-
     op.drop_table('devices')
     op.drop_table('device_profiles')

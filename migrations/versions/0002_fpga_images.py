@@ -13,6 +13,11 @@ down_revision = '0001'
 branch_labels = None
 depends_on = None
 
+# What downgrade() destroys (cyborg_clone.db.migration).
+downgrade_loses = ('the FPGA image tables (fpga_images, '
+                   'fpga_image_associations, fpga_image_builds) with every '
+                   'image record, association and build in flight')
+
 
 def upgrade():
     op.create_table('fpga_images',
@@ -65,13 +70,8 @@ def upgrade():
 
 
 def downgrade():
+    # DROP TABLE takes the table's indexes along. Dropping them first, as
+    # autogenerate wrote, fails on MySQL for an index under a foreign key.
     op.drop_table('fpga_image_builds')
-    with op.batch_alter_table('fpga_image_associations', schema=None) as batch_op:
-        batch_op.drop_index('ix_fpga_image_associations_fpga_image_id')
-
     op.drop_table('fpga_image_associations')
-    with op.batch_alter_table('fpga_images', schema=None) as batch_op:
-        batch_op.drop_index('ix_fpga_images_status')
-        batch_op.drop_index('ix_fpga_images_project_id_created_at')
-
     op.drop_table('fpga_images')

@@ -10,7 +10,11 @@ from cyborg_clone.conductor import arq_binding
 from cyborg_clone.db import api as db_api
 from cyborg_clone.objects import arq as arq_obj
 from cyborg_clone.objects import device_profile
+from tests.fixtures import databases
 from tests.fixtures.hardware import report_fake_host
+
+# Each test that uses the database runs on each backend.
+DB_BACKENDS = databases.BACKENDS
 
 HOST = 'testhost'
 INSTANCE = '506220bc-18f2-4294-9b29-80267a021dc0'
@@ -26,7 +30,7 @@ class RecordingNova:
 
 def start_binding(count, instance=INSTANCE):
     """ARQs moved to BindStarted on the fake device, as the API does."""
-    name = 'dp%d' % count
+    name = 'dp%d-%s' % (count, instance)
     device_profile.DeviceProfile.create(
         name, [{'resources:FPGA': str(count)}])
     arqs = arq_obj.ARQ.create_from_profile(name, 'p1')
@@ -81,6 +85,41 @@ def test_concurrent_binds_never_share_a_handle(conf):
     arqs = arq_obj.ARQ.list(instance_uuid=INSTANCE)
     assert {a.state for a in arqs} == {'Bound'}
     assert len({a.attach_handle_uuid for a in arqs}) == 16
+
+
+def test_racing_conductors_share_out_the_handles_and_no_more(conf):
+    # Six instances of four ARQs each ask for the 16 handles of one
+    # deployable at the same time, as six conductors would: every handle
+    # goes to exactly one ARQ, and the 8 ARQs left over fail cleanly.
+    report_fake_host(conf, HOST)
+    instances = ['00000000-0000-4000-8000-%012d' % i for i in range(6)]
+    by_instance = {i: start_binding(4, instance=i) for i in instances}
+    start = threading.Barrier(len(instances))
+
+    def conductor(uuids):
+        start.wait()
+        bind(conf, uuids)
+    threads = [threading.Thread(target=conductor, args=(uuids,))
+               for uuids in by_instance.values()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    arqs = arq_obj.ARQ.list()
+    bound = [a for a in arqs if a.state == 'Bound']
+    failed = [a for a in arqs if a.state == 'BindFailed']
+    assert (len(bound), len(failed)) == (16, 8)
+    assert len({a.attach_handle_uuid for a in bound}) == 16
+    assert {a.bind_failure for a in failed} == {
+        'no free accelerator left on the chosen device'}
+    assert all(a.attach_handle_uuid is None for a in failed)
+    assert db_scalar('SELECT count(*) FROM attach_handles WHERE in_use') == 16
+    # Each handle in use is held by exactly one ARQ.
+    assert db_scalar(
+        'SELECT count(DISTINCT a.attach_handle_id) FROM '
+        'accelerator_requests a JOIN attach_handles h ON '
+        'h.id = a.attach_handle_id WHERE h.in_use') == 16
 
 
 def test_an_arq_unbound_before_the_conductor_runs_is_skipped(conf):

@@ -10,10 +10,15 @@ from cyborg_clone.common import context
 from cyborg_clone.common import exception
 from cyborg_clone.conductor import device_sync
 from cyborg_clone.db import api as db_api
+from cyborg_clone.db import models
 from cyborg_clone.drivers import fake
 from cyborg_clone.drivers import report
 from cyborg_clone.objects import host_inventory
 from tests.conftest import row_count
+from tests.fixtures import databases
+
+# Each test that uses the database runs on each backend.
+DB_BACKENDS = databases.BACKENDS
 
 CTX = context.get_admin_context()
 TABLES = ('devices', 'controlpath_ids', 'deployables', 'attach_handles',
@@ -51,17 +56,30 @@ def counts():
     return {table: row_count(table) for table in TABLES}
 
 
+def attributes(*where):
+    """(key, value) of the attributes matching ``where``, oldest first.
+    Built with SQLAlchemy rather than written out: ``key`` is a reserved
+    word in MySQL and needs the dialect's quoting."""
+    table = models.Attribute
+    with db_api.reader() as session:
+        return session.execute(sa.select(table.key, table.value).where(
+            *where).order_by(table.id)).all()
+
+
 def hold_a_handle():
     """Mark one handle in use, as binding an ARQ does."""
+    handles = models.AttachHandle
     with db_api.writer() as session:
-        session.execute(sa.text(
-            'UPDATE attach_handles SET in_use = 1 WHERE id = '
-            '(SELECT MIN(id) FROM attach_handles)'))
+        # Two statements: MySQL refuses an UPDATE whose subquery reads the
+        # table being updated.
+        first = session.scalar(sa.select(sa.func.min(handles.id)))
+        session.execute(sa.update(handles).where(handles.id == first)
+                        .values(in_use=True))
 
 
 def release_handles():
     with db_api.writer() as session:
-        session.execute(sa.text('UPDATE attach_handles SET in_use = 0'))
+        session.execute(sa.update(models.AttachHandle).values(in_use=False))
 
 
 def test_new_host_gets_every_row(conf):
@@ -77,7 +95,7 @@ def test_new_host_gets_every_row(conf):
     assert dep.name == 'testhost_FakeDevice'
     # uuid3(NAMESPACE_DNS, name): the provider's uuid never changes.
     assert dep.rp_uuid == 'f70a27cd-ba92-35c0-b83d-d36bb298f655'
-    assert rows('SELECT key, value FROM attributes ORDER BY id') == [
+    assert attributes() == [
         ('traits1', 'CUSTOM_FAKE_DEVICE'), ('rc', 'FPGA')]
     [cpid] = rows('SELECT * FROM controlpath_ids')
     assert cpid.cpid_info == ('{"bus": "0c", "device": "00", '
@@ -183,27 +201,31 @@ def test_programmed_fake_card_is_reported_with_its_bitstream(conf):
 def test_changed_traits_rewrite_the_derived_attributes(conf):
     devices = discover(conf)
     apply('testhost', devices)
-    rc_uuid = rows("SELECT uuid FROM attributes WHERE key = 'rc'")
+    rc_uuid = rc_attribute_uuid()
     apply('testhost', with_deployable(devices, traits=('CUSTOM_A',
                                                        'CUSTOM_B')))
-    assert sorted(rows('SELECT key, value FROM attributes')) == [
+    assert sorted(attributes()) == [
         ('rc', 'FPGA'), ('traits1', 'CUSTOM_A'), ('traits2', 'CUSTOM_B')]
-    assert rows("SELECT uuid FROM attributes WHERE key = 'rc'") == rc_uuid
+    assert rc_attribute_uuid() == rc_uuid
     apply('testhost', with_deployable(devices, traits=()))
-    assert rows('SELECT key, value FROM attributes') == [('rc', 'FPGA')]
+    assert attributes() == [('rc', 'FPGA')]
+
+
+def rc_attribute_uuid():
+    table = models.Attribute
+    with db_api.reader() as session:
+        return session.scalar(sa.select(table.uuid).where(table.key == 'rc'))
 
 
 def test_operator_attributes_survive_a_sync(conf):
     devices = discover(conf)
     apply('testhost', devices)
+    [(dep_id,)] = rows('SELECT id FROM deployables')
     with db_api.writer() as session:
-        session.execute(sa.text(
-            "INSERT INTO attributes (uuid, deployable_id, key, value, "
-            "created_at) VALUES ('u', 1, 'owner', 'team-a', "
-            "CURRENT_TIMESTAMP)"))
+        session.add(models.Attribute(uuid='u', deployable_id=dep_id,
+                                     key='owner', value='team-a'))
     apply('testhost', with_deployable(devices, traits=()))
-    assert sorted(rows('SELECT key FROM attributes')) == [('owner',),
-                                                          ('rc',)]
+    assert sorted(key for key, _ in attributes()) == ['owner', 'rc']
 
 
 def test_vanished_handle_is_removed(conf):
@@ -337,11 +359,10 @@ def test_new_cards_are_linked_to_their_own_rows(conf):
     assert {(r.name, r.bitstream_id) for r in linked
             if r.bitstream_id} == {('testhost_01', 'b1'),
                                    ('testhost_02', 'b2')}
-    assert rows('SELECT DISTINCT d.name, a.key, a.value FROM attributes a '
-                'JOIN deployables d ON d.id = a.deployable_id '
-                "WHERE d.name = 'testhost_04' ORDER BY a.id") == [
-        ('testhost_04', 'traits1', 'CUSTOM_FPGA_XILINX'),
-        ('testhost_04', 'rc', 'FPGA')]
+    [dep_id] = [r.id for r in rows('SELECT id, name FROM deployables')
+                if r.name == 'testhost_04']
+    assert attributes(models.Attribute.deployable_id == dep_id) == [
+        ('traits1', 'CUSTOM_FPGA_XILINX'), ('rc', 'FPGA')]
 
 
 def test_cards_added_to_a_known_host_are_linked_to_their_own_rows(conf):

@@ -7,6 +7,10 @@ from cyborg_clone.db import api as db_api
 from cyborg_clone.objects import arq as arq_obj
 from cyborg_clone.objects import arq_state
 from cyborg_clone.objects import device_profile
+from tests.fixtures import databases
+
+# Each test that uses the database runs on each backend.
+DB_BACKENDS = databases.BACKENDS
 
 
 @pytest.fixture

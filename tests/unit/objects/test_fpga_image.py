@@ -7,6 +7,10 @@ import pytest
 
 from cyborg_clone.common import exception
 from cyborg_clone.objects import fpga_image
+from tests.fixtures import databases
+
+# Each test that uses the database runs on each backend.
+DB_BACKENDS = databases.BACKENDS
 
 FpgaImage = fpga_image.FpgaImage
 VM = '0c1a2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b'
