@@ -135,6 +135,27 @@ def wait_until(condition, timeout=STARTUP_TIMEOUT, message='condition'):
 
 
 @contextlib.contextmanager
+def started_with_retries(make, start, attempts=3):
+    """``make(attempt)``'s server, started by ``start(server)`` and
+    stopped at the end. A start that fails (AssertionError) is tried again
+    with a new server: another process may take a free port between our
+    choosing it and the server binding it."""
+    for attempt in range(attempts):
+        server = make(attempt)
+        try:
+            start(server)
+            break
+        except AssertionError:
+            server.stop()
+            if attempt == attempts - 1:
+                raise
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
 def all_in_one(directory, host, **sections):
     """A running ``cyborg-clone-all-in-one`` reporting as ``host`` every
     second; yields (process, base URL). ``sections`` add config options."""
