@@ -14,11 +14,41 @@ import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import orm
+from sqlalchemy.dialects import mysql
 
 
 def utcnow():
     """Now, in UTC, as the naive datetime every timestamp column holds."""
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+# MySQL/MariaDB compare strings as their default collation says, and the
+# one a server ships with ignores case and trailing spaces: "GPU" would be
+# the name "gpu" (and "gpu "), for unique constraints and lookups alike.
+# There every string column is compared byte for byte instead, as on
+# PostgreSQL (C locale) and SQLite, and sorted by code point. The _bin
+# collations still pad (ignore trailing spaces); MariaDB's _nopad_bin does
+# not. MySQL proper has no such name (its equivalent is utf8mb4_0900_bin):
+# this schema is for MariaDB. Migration 0004 sets these on existing
+# databases.
+BINARY_COLLATION = 'utf8mb4_nopad_bin'
+
+# A plain DATETIME keeps whole seconds on MySQL/MariaDB; the others keep
+# microseconds, and so must it (ordering, paging, what the API shows).
+DATETIME_FSP = 6
+
+
+def _string(length):
+    """A VARCHAR compared byte for byte on every backend."""
+    return sa.String(length).with_variant(
+        mysql.VARCHAR(length, collation=BINARY_COLLATION), 'mysql',
+        'mariadb')
+
+
+def _datetime():
+    """A DATETIME with microseconds on every backend."""
+    return sa.DateTime().with_variant(mysql.DATETIME(fsp=DATETIME_FSP),
+                                      'mysql', 'mariadb')
 
 
 # Deterministic constraint names keep migrations identical on every backend.
@@ -36,9 +66,9 @@ class Base(orm.DeclarativeBase):
 
 class TimestampMixin:
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
-        sa.DateTime, default=utcnow, nullable=False)
+        _datetime(), default=utcnow, nullable=False)
     updated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
-        sa.DateTime, onupdate=utcnow)
+        _datetime(), onupdate=utcnow)
 
 
 class Device(TimestampMixin, Base):
@@ -48,15 +78,15 @@ class Device(TimestampMixin, Base):
     __table_args__ = (sa.Index('ix_devices_hostname', 'hostname'),)
 
     id = orm.mapped_column(sa.Integer, primary_key=True)
-    uuid = orm.mapped_column(sa.String(36), nullable=False, unique=True)
-    type = orm.mapped_column(sa.String(30), nullable=False)
-    vendor = orm.mapped_column(sa.String(255), nullable=False)
-    model = orm.mapped_column(sa.String(255), nullable=False)
+    uuid = orm.mapped_column(_string(36), nullable=False, unique=True)
+    type = orm.mapped_column(_string(30), nullable=False)
+    vendor = orm.mapped_column(_string(255), nullable=False)
+    model = orm.mapped_column(_string(255), nullable=False)
     std_board_info = orm.mapped_column(sa.Text)
     vendor_board_info = orm.mapped_column(sa.Text)
-    hostname = orm.mapped_column(sa.String(255), nullable=False)
-    driver_name = orm.mapped_column(sa.String(100))
-    status = orm.mapped_column(sa.String(20), nullable=False,
+    hostname = orm.mapped_column(_string(255), nullable=False)
+    driver_name = orm.mapped_column(_string(100))
+    status = orm.mapped_column(_string(20), nullable=False,
                                default='enabled')
 
 
@@ -67,11 +97,11 @@ class ControlpathId(TimestampMixin, Base):
     __table_args__ = (sa.UniqueConstraint('device_id', 'cpid_info'),)
 
     id = orm.mapped_column(sa.Integer, primary_key=True)
-    uuid = orm.mapped_column(sa.String(36), nullable=False, unique=True)
+    uuid = orm.mapped_column(_string(36), nullable=False, unique=True)
     device_id = orm.mapped_column(
         sa.ForeignKey('devices.id', ondelete='CASCADE'), nullable=False)
-    cpid_type = orm.mapped_column(sa.String(30), nullable=False)
-    cpid_info = orm.mapped_column(sa.String(255), nullable=False)
+    cpid_type = orm.mapped_column(_string(30), nullable=False)
+    cpid_info = orm.mapped_column(_string(255), nullable=False)
 
 
 class Deployable(TimestampMixin, Base):
@@ -80,21 +110,21 @@ class Deployable(TimestampMixin, Base):
     __tablename__ = 'deployables'
 
     id = orm.mapped_column(sa.Integer, primary_key=True)
-    uuid = orm.mapped_column(sa.String(36), nullable=False, unique=True)
+    uuid = orm.mapped_column(_string(36), nullable=False, unique=True)
     parent_id = orm.mapped_column(
         sa.ForeignKey('deployables.id', ondelete='CASCADE'), index=True)
     root_id = orm.mapped_column(
         sa.ForeignKey('deployables.id', ondelete='CASCADE'), index=True)
-    name = orm.mapped_column(sa.String(255), nullable=False, unique=True)
+    name = orm.mapped_column(_string(255), nullable=False, unique=True)
     num_accelerators = orm.mapped_column(sa.Integer, nullable=False)
     device_id = orm.mapped_column(
         sa.ForeignKey('devices.id', ondelete='CASCADE'), nullable=False,
         index=True)
-    driver_name = orm.mapped_column(sa.String(100))
-    bitstream_id = orm.mapped_column(sa.String(64))
-    rp_uuid = orm.mapped_column(sa.String(36), unique=True)
+    driver_name = orm.mapped_column(_string(100))
+    bitstream_id = orm.mapped_column(_string(64))
+    rp_uuid = orm.mapped_column(_string(36), unique=True)
     # Set while its host no longer reports it but an ARQ still holds it.
-    vanished_at = orm.mapped_column(sa.DateTime)
+    vanished_at = orm.mapped_column(_datetime())
 
 
 class Attribute(TimestampMixin, Base):
@@ -104,11 +134,11 @@ class Attribute(TimestampMixin, Base):
     __table_args__ = (sa.UniqueConstraint('deployable_id', 'key'),)
 
     id = orm.mapped_column(sa.Integer, primary_key=True)
-    uuid = orm.mapped_column(sa.String(36), nullable=False, unique=True)
+    uuid = orm.mapped_column(_string(36), nullable=False, unique=True)
     deployable_id = orm.mapped_column(
         sa.ForeignKey('deployables.id', ondelete='CASCADE'), nullable=False)
-    key = orm.mapped_column(sa.String(255), nullable=False)
-    value = orm.mapped_column(sa.String(255), nullable=False)
+    key = orm.mapped_column(_string(255), nullable=False)
+    value = orm.mapped_column(_string(255), nullable=False)
 
 
 class AttachHandle(TimestampMixin, Base):
@@ -122,14 +152,14 @@ class AttachHandle(TimestampMixin, Base):
     )
 
     id = orm.mapped_column(sa.Integer, primary_key=True)
-    uuid = orm.mapped_column(sa.String(36), nullable=False, unique=True)
+    uuid = orm.mapped_column(_string(36), nullable=False, unique=True)
     deployable_id = orm.mapped_column(
         sa.ForeignKey('deployables.id', ondelete='CASCADE'), nullable=False)
     cpid_id = orm.mapped_column(
         sa.ForeignKey('controlpath_ids.id', ondelete='CASCADE'),
         nullable=False, index=True)
-    attach_type = orm.mapped_column(sa.String(30), nullable=False)
-    attach_info = orm.mapped_column(sa.String(255), nullable=False)
+    attach_type = orm.mapped_column(_string(30), nullable=False)
+    attach_info = orm.mapped_column(_string(255), nullable=False)
     in_use = orm.mapped_column(sa.Boolean, nullable=False, default=False)
 
 
@@ -139,9 +169,9 @@ class DeviceProfile(TimestampMixin, Base):
     __tablename__ = 'device_profiles'
 
     id = orm.mapped_column(sa.Integer, primary_key=True)
-    uuid = orm.mapped_column(sa.String(36), nullable=False, unique=True)
-    name = orm.mapped_column(sa.String(255), nullable=False, unique=True)
-    description = orm.mapped_column(sa.String(255))
+    uuid = orm.mapped_column(_string(36), nullable=False, unique=True)
+    name = orm.mapped_column(_string(255), nullable=False, unique=True)
+    description = orm.mapped_column(_string(255))
     # The groups as submitted, a JSON list of string->string objects.
     profile_json = orm.mapped_column(sa.Text, nullable=False)
 
@@ -157,25 +187,25 @@ class AcceleratorRequest(TimestampMixin, Base):
     )
 
     id = orm.mapped_column(sa.Integer, primary_key=True)
-    uuid = orm.mapped_column(sa.String(36), nullable=False, unique=True)
-    state = orm.mapped_column(sa.String(20), nullable=False)
+    uuid = orm.mapped_column(_string(36), nullable=False, unique=True)
+    state = orm.mapped_column(_string(20), nullable=False)
     # RESTRICT: a profile that ARQs use cannot be deleted under them.
     device_profile_id = orm.mapped_column(
         sa.ForeignKey('device_profiles.id', ondelete='RESTRICT'),
         nullable=False, index=True)
     device_profile_group_id = orm.mapped_column(sa.Integer, nullable=False)
-    project_id = orm.mapped_column(sa.String(255))
-    hostname = orm.mapped_column(sa.String(255))
-    device_rp_uuid = orm.mapped_column(sa.String(36))
-    instance_uuid = orm.mapped_column(sa.String(36))
+    project_id = orm.mapped_column(_string(255))
+    hostname = orm.mapped_column(_string(255))
+    device_rp_uuid = orm.mapped_column(_string(36))
+    instance_uuid = orm.mapped_column(_string(36))
     deployable_id = orm.mapped_column(
         sa.ForeignKey('deployables.id', ondelete='SET NULL'), index=True)
     # UNIQUE: the database itself refuses two ARQs on one handle.
     attach_handle_id = orm.mapped_column(
         sa.ForeignKey('attach_handles.id', ondelete='SET NULL'),
         unique=True)
-    bind_started_at = orm.mapped_column(sa.DateTime)
-    bind_failure = orm.mapped_column(sa.String(255))
+    bind_started_at = orm.mapped_column(_datetime())
+    bind_failure = orm.mapped_column(_string(255))
 
 
 class HostReport(Base):
@@ -183,9 +213,9 @@ class HostReport(Base):
 
     __tablename__ = 'host_reports'
 
-    hostname = orm.mapped_column(sa.String(255), primary_key=True)
-    fingerprint = orm.mapped_column(sa.String(64), nullable=False)
-    reported_at = orm.mapped_column(sa.DateTime, nullable=False,
+    hostname = orm.mapped_column(_string(255), primary_key=True)
+    fingerprint = orm.mapped_column(_string(64), nullable=False)
+    reported_at = orm.mapped_column(_datetime(), nullable=False,
                                     default=utcnow, onupdate=utcnow)
 
 
@@ -202,23 +232,23 @@ class FpgaImage(TimestampMixin, Base):
 
     id = orm.mapped_column(sa.Integer, primary_key=True)
     # The id clients see: 32 lowercase hex characters.
-    image_id = orm.mapped_column(sa.String(32), nullable=False, unique=True)
-    project_id = orm.mapped_column(sa.String(255), nullable=False)
-    name = orm.mapped_column(sa.String(64), nullable=False)
-    description = orm.mapped_column(sa.String(255), nullable=False,
+    image_id = orm.mapped_column(_string(32), nullable=False, unique=True)
+    project_id = orm.mapped_column(_string(255), nullable=False)
+    name = orm.mapped_column(_string(64), nullable=False)
+    description = orm.mapped_column(_string(255), nullable=False,
                                     default='')
-    status = orm.mapped_column(sa.String(20), nullable=False)
-    message = orm.mapped_column(sa.String(255))
+    status = orm.mapped_column(_string(20), nullable=False)
+    message = orm.mapped_column(_string(255))
     metadata_json = orm.mapped_column(sa.Text, nullable=False, default='{}')
     # The DCP tarball (builds) or image file (registrations) it came from.
-    bucket = orm.mapped_column(sa.String(63), nullable=False)
-    object_key = orm.mapped_column(sa.String(128), nullable=False)
-    log_directory = orm.mapped_column(sa.String(64), nullable=False,
+    bucket = orm.mapped_column(_string(63), nullable=False)
+    object_key = orm.mapped_column(_string(128), nullable=False)
+    log_directory = orm.mapped_column(_string(64), nullable=False,
                                       default='')
     size_bytes = orm.mapped_column(sa.BigInteger)
-    sha256 = orm.mapped_column(sa.String(64))
+    sha256 = orm.mapped_column(_string(64))
     # When its current build or registration step started (recovery).
-    work_started_at = orm.mapped_column(sa.DateTime)
+    work_started_at = orm.mapped_column(_datetime())
 
 
 class FpgaImageBuild(Base):
@@ -228,11 +258,11 @@ class FpgaImageBuild(Base):
 
     __tablename__ = 'fpga_image_builds'
 
-    project_id = orm.mapped_column(sa.String(255), primary_key=True)
+    project_id = orm.mapped_column(_string(255), primary_key=True)
     fpga_image_id = orm.mapped_column(
         sa.ForeignKey('fpga_images.id', ondelete='CASCADE'), nullable=False,
         unique=True)
-    started_at = orm.mapped_column(sa.DateTime, nullable=False,
+    started_at = orm.mapped_column(_datetime(), nullable=False,
                                    default=utcnow)
 
 
@@ -252,9 +282,9 @@ class FpgaImageAssociation(Base):
     )
 
     id = orm.mapped_column(sa.Integer, primary_key=True)
-    image_id = orm.mapped_column(sa.String(36), nullable=False)
+    image_id = orm.mapped_column(_string(36), nullable=False)
     fpga_image_id = orm.mapped_column(
         sa.ForeignKey('fpga_images.id', ondelete='RESTRICT'), nullable=False)
     slot = orm.mapped_column(sa.Integer, nullable=False)
-    created_at = orm.mapped_column(sa.DateTime, nullable=False,
+    created_at = orm.mapped_column(_datetime(), nullable=False,
                                    default=utcnow)

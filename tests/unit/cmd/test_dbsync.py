@@ -71,7 +71,8 @@ def test_downgrade_losing_data_is_refused_and_changes_nothing(config_file,
     # The last line: logging goes to stderr too.
     err = capsys.readouterr().err.splitlines()[-1]
     assert err.startswith('cyborg-clone-dbsync downgrade failed: '
-                          'downgrading from 0003 to 0001 would lose data: ')
+                          'downgrading from %s to 0001 would lose data: '
+                          % head())
     # Each losing step by name with what it drops; 0001's own downgrade
     # does not run, so it is not named.
     assert '0003 drops deployables.vanished_at' in err
