@@ -5,7 +5,9 @@ in-process transport: the conductor writes the status and tells Placement.
 """
 
 import pytest
+import webtest
 
+from cyborg_clone.api import app as api_app
 from cyborg_clone.common import context
 from cyborg_clone.common import rpc
 from cyborg_clone.conductor import manager as conductor_manager
@@ -13,6 +15,7 @@ from cyborg_clone.conductor import rpcapi as conductor_rpcapi
 from cyborg_clone.drivers import fake
 from cyborg_clone.drivers import report
 from cyborg_clone.objects import deployable as deployable_obj
+from tests.conftest import Api
 from tests.conftest import error_of
 from tests.fixtures import placement as placement_fixture
 from tests.fixtures.hardware import report_fake_host
@@ -215,3 +218,19 @@ def test_disable_reserves_the_device_in_placement_and_enable_releases_it(
     api.post('/v2/devices/%s/enable' % device['uuid'], status=200)
     assert placement.inventories(rp_uuid)['FPGA']['reserved'] == 0
     assert rp_uuid in placement.candidates(query)
+
+
+
+def test_disable_without_a_conductor_is_503_and_changes_nothing(
+        conf, api, device):
+    # An API whose conductors are all gone: its call times out and nothing
+    # is written (the conductor owns the write).
+    conf.set_override('rpc_response_timeout', 1)
+    conf.set_override('topic', 'no-conductor-listens', group='conductor')
+    silent = Api(webtest.TestApp(api_app.setup_app(
+        conf, conductor_api=conductor_rpcapi.ConductorAPI(conf))))
+    response = silent.post('/v2/devices/%s/disable' % device['uuid'],
+                           status=503)
+    assert error_of(response)  # the error body, in the wire format
+    got = api.get('/v2/devices/' + device['uuid'], version='2.3').json
+    assert got['status'] == 'enabled'
