@@ -196,6 +196,10 @@ class Launcher:
         """
         if self.handle_signals:
             self._stop_event.handle_signals()
+            # A parent that forks may block the signals until the handlers
+            # exist, so a stop sent meanwhile waits here instead of killing
+            # the process before it can stop cleanly.
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         started = []
         try:
             for svc in self.services:

@@ -122,7 +122,7 @@ class WorkerPool:
 
     def _spawn(self):
         # Stop signals stay blocked across fork() so that a child never
-        # runs the parent's handlers; it resets them before unblocking.
+        # runs the parent's handlers.
         signal.pthread_sigmask(signal.SIG_BLOCK, service.STOP_SIGNALS)
         try:
             pid = os.fork()
@@ -138,7 +138,9 @@ class WorkerPool:
             signal.set_wakeup_fd(-1)
             for signum in service.STOP_SIGNALS:
                 signal.signal(signum, signal.SIG_DFL)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, service.STOP_SIGNALS)
+            # The signals stay blocked until the Launcher has its handlers
+            # (it unblocks them): a SIGTERM sent to a worker just forked
+            # during shutdown is then a clean stop, not a death by signal.
             _own_logging_locks()
             # A fresh hub: the parent's epoll descriptor must not be shared.
             hubs.use_hub()

@@ -93,3 +93,30 @@ def test_workers_get_logging_locks_of_their_own():
     result = subprocess.run([sys.executable, '-c', script],
                             capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == 'own locks', result.stderr
+
+
+def test_a_worker_told_to_stop_as_it_starts_stops_cleanly():
+    # The pool's shutdown can SIGTERM a worker it has just forked to
+    # replace a dead one; the worker must exit 0, not die of the signal.
+    script = '\n'.join((
+        'from cyborg_clone import cmd',
+        'cmd.monkey_patch()',
+        'import os, signal',
+        'from cyborg_clone.common import wsgi_server',
+        'sock = wsgi_server.listen("127.0.0.1", 0)',
+        'def app(environ, start_response):',
+        '    start_response("204 No Content", [])',
+        '    return []',
+        'statuses = []',
+        'for _ in range(5):',
+        '    pool = wsgi_server.WorkerPool(app, sock, 1)',
+        '    pool._spawn()',
+        '    (pid,) = pool.children',
+        '    os.kill(pid, signal.SIGTERM)',
+        '    status = os.waitpid(pid, 0)[1]',
+        '    statuses.append(os.waitstatus_to_exitcode(status))',
+        'print(statuses)',
+    ))
+    result = subprocess.run([sys.executable, '-c', script],
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == '[0, 0, 0, 0, 0]', result.stderr
