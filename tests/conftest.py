@@ -10,6 +10,7 @@ from oslo_config import cfg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
+import webob
 import webtest
 
 from cyborg_clone import conf as cc_conf
@@ -188,6 +189,20 @@ class Api:
 
     def delete(self, path, **kw):
         return self.request('DELETE', path, **kw)
+
+    def post_chunked(self, path, body, headers=None, terminated=True):
+        """POST ``body`` as a chunked body (no Content-Length), handed over
+        by a server that does (``wsgi.input_terminated``) or does not
+        end it for the app."""
+        request = webob.Request.blank(
+            path, method='POST', body=json.dumps(body).encode(),
+            headers=dict(self.headers, **(headers or {}),
+                         **{'Content-Type': 'application/json',
+                            'Transfer-Encoding': 'chunked'}))
+        del request.environ['CONTENT_LENGTH']
+        if terminated:
+            request.environ['wsgi.input_terminated'] = True
+        return request.get_response(self.app.app)
 
 
 def error_of(response):

@@ -11,6 +11,7 @@ from cyborg_clone.api import auth
 from cyborg_clone.api import errors
 from cyborg_clone.api import hooks
 from cyborg_clone.api import microversion
+from cyborg_clone.api import request_body
 from cyborg_clone.conductor import rpcapi as conductor_rpcapi
 
 
@@ -33,9 +34,11 @@ def setup_app(conf, conductor_api=None):
        layer below (including authentication's 401) share one wire format.
     2. Authentication (keystonemiddleware or noauth): rejects or identifies
        the caller before any work is done.
-    3. MicroversionMiddleware: picks the version (406 for a bad one) and
+    3. ChunkedBodyMiddleware: a 411 for a body the app could not read
+       (once the caller is known, so strangers still get their 401).
+    4. MicroversionMiddleware: picks the version (406 for a bad one) and
        stamps the version headers on every versioned response.
-    4. Pecan with the WSME controllers.
+    5. Pecan with the WSME controllers.
     """
     _cache_pecan_argspecs()
     if conductor_api is None:
@@ -49,5 +52,6 @@ def setup_app(conf, conductor_api=None):
         debug=False,
     )
     app = microversion.MicroversionMiddleware(app)
+    app = request_body.ChunkedBodyMiddleware(app)
     app = auth.wrap(app, conf)
     return errors.ErrorFormatMiddleware(app)

@@ -17,7 +17,8 @@ The app answers some requests without reading their body (a 401, 406 or
 a body itself; gunicorn and uWSGI leave it in the connection, where it
 breaks the next request of a keep-alive client. ``DrainRequestBody``
 reads the rest after each response so those servers can keep the
-connection too.
+connection too. It also hands the app a chunked request body under uWSGI,
+which does not decode one into ``wsgi.input``.
 """
 
 import os
@@ -164,6 +165,76 @@ class _AfterClose:
             self._callback()
 
 
+class _UWSGIChunkedInput:
+    """``wsgi.input`` for a chunked body under uWSGI, which hands the
+    decoded chunks out through its own API (``uwsgi.chunked_read()``, an
+    empty chunk at the end) rather than through ``wsgi.input``."""
+
+    def __init__(self, chunked_read):
+        self._chunked_read = chunked_read
+        self._buffer = b''
+        self._ended = False
+
+    def _fill(self, size):
+        while not self._ended and (size < 0 or len(self._buffer) < size):
+            chunk = self._chunked_read()
+            self._ended = not chunk
+            self._buffer += chunk
+
+    def read(self, size=-1):
+        size = -1 if size is None else size
+        self._fill(size)
+        if size < 0:
+            size = len(self._buffer)
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+    def readline(self, size=-1):
+        size = -1 if size is None else size
+        while b'\n' not in self._buffer and not self._ended:
+            self._fill(len(self._buffer) + 1)
+        end = self._buffer.find(b'\n') + 1 or len(self._buffer)
+        if 0 <= size < end:
+            end = size
+        data, self._buffer = self._buffer[:end], self._buffer[end:]
+        return data
+
+
+def _readable_chunked_input(environ):
+    """Under uWSGI, make a chunked body readable from ``wsgi.input``.
+
+    uWSGI 2.0 leaves such a body undecoded on the socket (the HTTP router
+    passes it on with ``http-chunked-input``, see etc/cyborg_clone/
+    uwsgi.ini); gunicorn decodes it and says so with
+    ``wsgi.input_terminated``, which WebOb needs to read a body that has
+    no Content-Length.
+    """
+    if environ.get('wsgi.input_terminated'):
+        return
+    if 'chunked' not in environ.get('HTTP_TRANSFER_ENCODING', '').lower():
+        return
+    try:
+        import uwsgi
+    except ImportError:
+        return
+    environ['wsgi.input'] = _UWSGIChunkedInput(uwsgi.chunked_read)
+    environ['wsgi.input_terminated'] = True
+    return True
+
+
+def _closing(start_response):
+    """``start_response`` that announces the end of the connection.
+
+    uWSGI's router relays a chunked body as a raw stream and cannot find
+    the next request after it, so it closes the connection; saying so
+    keeps a client from sending its next request there.
+    """
+    def start(status, headers, exc_info=None):
+        return start_response(status, headers + [('Connection', 'close')],
+                              exc_info)
+    return start
+
+
 class DrainRequestBody:
     """Reads what the app left of the request body once the response is
     sent, so that the connection can carry the client's next request."""
@@ -172,6 +243,8 @@ class DrainRequestBody:
         self.app = app
 
     def __call__(self, environ, start_response):
+        if _readable_chunked_input(environ):
+            start_response = _closing(start_response)
         body = _CountingInput(environ['wsgi.input'])
         environ['wsgi.input'] = body
         iterable = self.app(environ, start_response)

@@ -62,7 +62,7 @@ class Server:
 
     def start(self):
         self._thread = eventlet.spawn(
-            wsgi.server, self.sock, self.app,
+            wsgi.server, self.sock, _input_terminated(self.app),
             # oslo.log's default_log_levels sets this logger (access log).
             log=logging.getLogger('eventlet.wsgi.server').logger,
             keepalive=True,
@@ -80,6 +80,20 @@ class Server:
             self._thread.wait()
         except greenlet.GreenletExit:
             pass
+
+
+def _input_terminated(app):
+    """``app`` told that ``wsgi.input`` ends where the request body ends.
+
+    eventlet's input stops at Content-Length or at a chunked body's last
+    chunk, but does not say so; WebOb reads a body without Content-Length
+    only when ``wsgi.input_terminated`` says so (gunicorn sets it), and
+    would otherwise take a chunked body for an empty one.
+    """
+    def terminated(environ, start_response):
+        environ['wsgi.input_terminated'] = True
+        return app(environ, start_response)
+    return terminated
 
 
 def serve(app, sock, workers):

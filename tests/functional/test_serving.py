@@ -279,3 +279,36 @@ def test_every_worker_serves(server):
                 connection.close()
 
     assert served == {worker: 200 for worker in workers}, process.log()
+
+
+def test_a_chunked_body_is_read(server):
+    # Clients that stream a body ("Transfer-Encoding: chunked", e.g. curl
+    # -T -) send no Content-Length; each server hands the decoded body to
+    # the app its own way. uWSGI's router cannot keep such a connection:
+    # the response must say so, and the client then opens a new one.
+    process, port = server
+    connection = http.client.HTTPConnection('127.0.0.1', port,
+                                            timeout=CLIENT_TIMEOUT)
+    sockets = set()
+    name = 'chunked-%s' % process.command
+    encoded = json.dumps([{'name': name,
+                           'groups': [{'resources:FPGA': '1'}]}]).encode()
+    try:
+        connection.request(
+            'POST', '/v2/device_profiles',
+            body=(encoded[i:i + 16] for i in range(0, len(encoded), 16)),
+            encode_chunked=True,
+            headers={'Content-Type': 'application/json',
+                     'Transfer-Encoding': 'chunked'})
+        sockets.add(connection.sock)
+        response = connection.getresponse()
+        document = json.loads(response.read())
+        status, _ = exchange(connection, sockets, 'GET', '/v2')
+    finally:
+        connection.close()
+
+    assert (response.status, document['name']) == (201, name), document
+    assert status == 200, process.log()
+    closes = process.command == 'uwsgi'
+    assert response.will_close is closes, dict(response.headers)
+    assert len(sockets) == 1 + closes

@@ -177,3 +177,21 @@ def test_served_without_the_v2_prefix_too(api):
     create(api)
     listed = api.get('/device_profiles', status=200).json
     assert len(listed['device_profiles']) == 1
+
+
+
+def test_a_chunked_body_the_server_ends_is_read(api):
+    response = api.post_chunked('/v2/device_profiles',
+                                [{'name': 'chunked', 'groups': GROUPS}])
+    assert response.status_int == 201, response.text
+    assert response.json['name'] == 'chunked'
+
+
+def test_a_chunked_body_the_server_cannot_end_is_411(api):
+    # Read as empty, it would be a misleading 400 about a missing body.
+    response = api.post_chunked('/v2/device_profiles',
+                                [{'name': 'chunked', 'groups': GROUPS}],
+                                terminated=False)
+    assert response.status_int == 411, response.text
+    assert 'Content-Length' in error_of(response)
+    assert row_count('device_profiles') == 0

@@ -125,6 +125,15 @@ def test_not_json_is_400(api):
     assert 'JSON' in error(response)['message']
 
 
+def test_a_chunked_body_the_server_cannot_end_is_411(api, conductor):
+    response = api.post_chunked(BUILD, SEED_REQUEST, headers=MEMBER,
+                                terminated=False)
+    assert response.status_int == 411
+    assert error(response)['code'] == 'FPGA.0411'
+    assert 'Content-Length' in error(response)['message']
+    assert conductor.calls == []
+
+
 def test_description_allows_cjk_and_log_directory_defaults(api):
     image_id = create(api, description='加速 镜像。说明，v1.0',
                       log_directory='').json['fpga_image']['id']

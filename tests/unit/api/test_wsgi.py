@@ -2,8 +2,11 @@
 
 import io
 import shutil
+import sys
+import types
 
 import pytest
+import webob
 import webtest
 
 from cyborg_clone.api import wsgi
@@ -96,3 +99,54 @@ def test_an_unread_chunked_body_is_drained_up_to_the_limit():
                     HTTP_TRANSFER_ENCODING='chunked')
     assert left == 10
 
+
+
+def _uwsgi_chunks(monkeypatch, chunks):
+    """Stand in for the ``uwsgi`` module that only exists inside uWSGI:
+    its chunked_read() hands out ``chunks``, then b'' for the end."""
+    pending = list(chunks) + [b'']
+    module = types.SimpleNamespace(chunked_read=lambda: pending.pop(0))
+    monkeypatch.setitem(sys.modules, 'uwsgi', module)
+    return pending
+
+
+def test_uwsgi_chunked_input_reads_sizes_lines_and_the_end():
+    chunks = [b'ab', b'c\nde', b'f\n', b'g']
+    body = wsgi._UWSGIChunkedInput(iter(chunks + [b'']).__next__)
+    assert body.read(1) == b'a'
+    assert body.readline() == b'bc\n'
+    assert body.readline(2) == b'de'
+    assert body.read(10) == b'f\ng'
+    assert body.read() == b''
+    assert body.readline() == b''
+
+
+def test_a_chunked_body_under_uwsgi_reaches_the_app_whole(monkeypatch):
+    pending = _uwsgi_chunks(monkeypatch, [b'{"a":', b' 1}'])
+    seen = {}
+
+    def app(environ, start_response):
+        seen['body'] = webob.Request(environ).body
+        start_response('200 OK', [])
+        return [b'']
+
+    headers = []
+    environ = {'wsgi.input': io.BytesIO(b'raw chunked bytes'),
+               'REQUEST_METHOD': 'POST', 'HTTP_TRANSFER_ENCODING': 'chunked'}
+    result = wsgi.DrainRequestBody(app)(
+        environ, lambda status, response_headers, exc_info=None:
+        headers.extend(response_headers))
+    list(result)
+    result.close()
+
+    assert seen['body'] == b'{"a": 1}'
+    assert pending == []
+    # uWSGI's router does not keep such a connection: the client is told.
+    assert ('Connection', 'close') in headers
+
+
+def test_an_unread_chunked_body_under_uwsgi_is_drained(monkeypatch):
+    pending = _uwsgi_chunks(monkeypatch, [b'x' * 100] * 3)
+    _drained(_reads(0), b'', CONTENT_LENGTH='',
+             HTTP_TRANSFER_ENCODING='chunked')
+    assert pending == []

@@ -1,0 +1,30 @@
+"""Refuses request bodies the app could not read correctly."""
+
+import webob
+import webob.dec
+
+LENGTH_REQUIRED = ('This server cannot read a chunked request body; send '
+                   'the body with a Content-Length header.')
+
+
+class ChunkedBodyMiddleware:
+    """411 for a chunked body that the WSGI server does not end.
+
+    WebOb reads a body without Content-Length only when the server sets
+    ``wsgi.input_terminated`` (gunicorn, cyborg-clone-api, uWSGI through
+    api/wsgi.py); under another server such a body would read as empty and
+    earn a misleading 400 about a missing body.
+    """
+
+    def __init__(self, application):
+        self.application = application
+
+    @webob.dec.wsgify
+    def __call__(self, request):
+        chunked = 'chunked' in request.headers.get(
+            'Transfer-Encoding', '').lower()
+        if chunked and not request.environ.get('wsgi.input_terminated'):
+            # ErrorFormatMiddleware renders this in each API's format.
+            return webob.Response(status=411, json_body={
+                'error': {'message': LENGTH_REQUIRED}})
+        return request.get_response(self.application)
