@@ -35,7 +35,7 @@ def service_api(conf, nova):
         yield api
 
 
-def wait_resolved(api, instance, timeout=10):
+def wait_resolved(api, instance, timeout=30):
     deadline = time.monotonic() + timeout
     path = ('/v2/accelerator_requests?instance=%s&bind_state=resolved'
             % instance)

@@ -62,7 +62,7 @@ def test_nova_flow(conn):
         {'op': 'add', 'path': '/instance_uuid', 'value': INSTANCE}])
     bound = processes.wait_until(
         lambda: _resolved(accel.get_accelerator_request(arq.uuid)),
-        timeout=15, message='the ARQ resolved')
+        message='the ARQ resolved')
     assert bound.state == 'Bound'
     assert bound.hostname == HOST
     assert bound.instance_uuid == INSTANCE
