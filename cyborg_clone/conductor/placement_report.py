@@ -8,8 +8,8 @@ uuid ``deployable.rp_uuid_for(name)``. Its inventory is
 while the device is disabled; its traits are the driver's plus
 ``OWNER_CYBORG``, the mark by which we know our providers in the tree.
 Providers of deployables that are gone are deleted, unless Placement still
-holds allocations against them: then they are kept, a warning names them,
-and the next report tries again.
+holds allocations against them: then they are kept with their whole
+inventory reserved, a warning names them, and the next report tries again.
 
 The database is the truth and Placement follows it: reporting runs after
 the database work has been committed, and a Placement failure is logged
@@ -201,7 +201,8 @@ class _HostSync:
             self._isolated(provider.name, self._converge, provider, root,
                            listed.get(uuid))
         for uuid in listed.keys() - wanted.keys():
-            self._isolated(listed[uuid]['name'], self._remove, listed[uuid])
+            self._isolated(listed[uuid]['name'], self._remove, root,
+                           listed[uuid])
         self._log()
 
     def _isolated(self, name, step, *args):
@@ -332,17 +333,29 @@ class _HostSync:
                 create(name)
                 self.ensured.add((kind, name))
 
-    def _remove(self, listed):
+    def _remove(self, root, listed):
         try:
             self.client.delete_provider(listed['uuid'])
         except placement.ProviderInUse:
             LOG.warning('Host %s no longer reports %s, but its resource '
-                        'provider %s has allocations in Placement: kept '
-                        'until they are removed, retried at the next '
-                        'report.', self.hostname, listed['name'],
-                        listed['uuid'])
+                        'provider %s has allocations in Placement: kept, '
+                        'its inventory reserved, until they are removed; '
+                        'retried at the next report.', self.hostname,
+                        listed['name'], listed['uuid'])
             self.settled = False
             self.counts['kept'] += 1
+            self._reserve_all(root, listed)
             return
         self.seen.pop(listed['uuid'], None)
         self.counts['deleted'] += 1
+
+    def _reserve_all(self, root, listed):
+        """Leave nothing of a kept provider to schedule: the device is
+        gone, so a new instance placed there could never bind."""
+        stub = Provider(uuid=listed['uuid'], name=listed['name'],
+                        inventories={}, traits=frozenset())
+        current = self._current(stub, root, listed)
+        reserved = {rc: {'total': inv['total'], 'reserved': inv['total']}
+                    for rc, inv in current.inventories.items()}
+        self._converge(dataclasses.replace(current, inventories=reserved),
+                       root, listed)

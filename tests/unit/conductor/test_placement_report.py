@@ -225,7 +225,8 @@ def test_a_vanished_device_loses_its_provider(manager, placement,
 
 def test_a_vanished_device_with_allocations_is_kept_and_named(
         manager, sent, placement, compute_node, hostname, caplog):
-    kept, gone = card(hostname, '5e'), card(hostname, 'af')
+    trait = function_trait()
+    kept, gone = card(hostname, '5e', [trait]), card(hostname, 'af', [trait])
     send(manager, hostname, kept, gone)
     consumer = str(uuid.uuid4())
     placement.allocate(consumer, rp_of(gone), {'FPGA': 1})
@@ -235,11 +236,20 @@ def test_a_vanished_device_with_allocations_is_kept_and_named(
                 if r.name == LOGGER and r.levelname == 'WARNING']
     assert warnings == [
         'Host %s no longer reports %s, but its resource provider %s has '
-        'allocations in Placement: kept until they are removed, retried '
-        'at the next report.' % (hostname, gone.deployables[0].name,
-                                 rp_of(gone))]
-    # Even an unchanged report tries again, and succeeds once the
-    # allocation is gone.
+        'allocations in Placement: kept, its inventory reserved, until '
+        'they are removed; retried at the next report.'
+        % (hostname, gone.deployables[0].name, rp_of(gone))]
+    # Nothing new is scheduled onto the vanished card meanwhile.
+    inventory = placement.inventories(rp_of(gone))['FPGA']
+    assert (inventory['total'], inventory['reserved']) == (2, 2)
+    assert placement.candidates('resources=FPGA:1&required=' + trait) == {
+        rp_of(kept)}
+    # Each report tries the delete again and rewrites nothing else.
+    sent.sent.clear()
+    send(manager, hostname, kept)
+    assert sent.writes() == [
+        ('DELETE', '/resource_providers/' + rp_of(gone), 409)]
+    # It succeeds once the allocation is gone.
     placement.request('DELETE', '/allocations/' + consumer, status=204)
     sent.sent.clear()
     send(manager, hostname, kept)
