@@ -200,23 +200,32 @@ class _UWSGIChunkedInput:
         return data
 
 
-def _readable_chunked_input(environ):
-    """Under uWSGI, make a chunked body readable from ``wsgi.input``.
+# uWSGI's option values: True from the command line, bytes from an ini.
+_OFF = (None, False, b'false', b'0', b'no', b'off')
 
-    uWSGI 2.0 leaves such a body undecoded on the socket (the HTTP router
-    passes it on with ``http-chunked-input``, see etc/cyborg_clone/
-    uwsgi.ini); gunicorn decodes it and says so with
+
+def _readable_chunked_input(environ):
+    """Under uWSGI's HTTP router, make a chunked body readable from
+    ``wsgi.input``; True if it did.
+
+    With ``http-chunked-input`` (etc/cyborg_clone/uwsgi.ini) the router
+    relays such a body still chunked, for ``uwsgi.chunked_read()`` to
+    decode. gunicorn decodes it itself and says so with
     ``wsgi.input_terminated``, which WebOb needs to read a body that has
-    no Content-Length.
+    no Content-Length. A web server speaking the uwsgi protocol in front
+    (Apache, nginx) decodes or refuses it: it is left alone then, and
+    request_body answers 411 if it cannot be read.
     """
     if environ.get('wsgi.input_terminated'):
-        return
+        return False
     if 'chunked' not in environ.get('HTTP_TRANSFER_ENCODING', '').lower():
-        return
+        return False
     try:
         import uwsgi
     except ImportError:
-        return
+        return False
+    if uwsgi.opt.get('http-chunked-input') in _OFF:
+        return False
     environ['wsgi.input'] = _UWSGIChunkedInput(uwsgi.chunked_read)
     environ['wsgi.input_terminated'] = True
     return True

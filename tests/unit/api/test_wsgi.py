@@ -101,11 +101,15 @@ def test_an_unread_chunked_body_is_drained_up_to_the_limit():
 
 
 
-def _uwsgi_chunks(monkeypatch, chunks):
-    """Stand in for the ``uwsgi`` module that only exists inside uWSGI:
-    its chunked_read() hands out ``chunks``, then b'' for the end."""
+def _uwsgi_chunks(monkeypatch, chunks, chunked_input=b'true'):
+    """Stand in for the ``uwsgi`` module that only exists inside uWSGI,
+    run with ``http-chunked-input = <chunked_input>``: its chunked_read()
+    hands out ``chunks``, then b'' for the end."""
     pending = list(chunks) + [b'']
-    module = types.SimpleNamespace(chunked_read=lambda: pending.pop(0))
+    options = {} if chunked_input is None else {
+        'http-chunked-input': chunked_input}
+    module = types.SimpleNamespace(chunked_read=lambda: pending.pop(0),
+                                   opt=options)
     monkeypatch.setitem(sys.modules, 'uwsgi', module)
     return pending
 
@@ -150,3 +154,25 @@ def test_an_unread_chunked_body_under_uwsgi_is_drained(monkeypatch):
     _drained(_reads(0), b'', CONTENT_LENGTH='',
              HTTP_TRANSFER_ENCODING='chunked')
     assert pending == []
+
+
+@pytest.mark.parametrize('chunked_input', [None, b'false'])
+def test_without_the_routers_chunked_input_uwsgi_is_left_alone(
+        monkeypatch, chunked_input):
+    # A web server in front (Apache, nginx) has decoded or refused the
+    # body: chunked_read() would wait for chunks that never come.
+    pending = _uwsgi_chunks(monkeypatch, [b'{}'], chunked_input)
+    stream = io.BytesIO(b'{}')
+    seen = {}
+
+    def app(environ, start_response):
+        seen['input'] = environ['wsgi.input'].stream
+        seen['terminated'] = environ.get('wsgi.input_terminated')
+        start_response('411 Length Required', [])
+        return [b'']
+
+    environ = {'wsgi.input': stream, 'REQUEST_METHOD': 'POST',
+               'HTTP_TRANSFER_ENCODING': 'chunked'}
+    list(wsgi.DrainRequestBody(app)(environ, lambda *args: None))
+    assert seen == {'input': stream, 'terminated': None}
+    assert pending == [b'{}', b'']
