@@ -15,7 +15,10 @@ PROJECT_MANAGER = 'rule:project_manager'
 PROJECT_READER_OR_ADMIN = 'rule:project_reader_or_admin'
 PROJECT_MEMBER_OR_ADMIN = 'rule:project_member_or_admin'
 # Any authenticated role may read device profiles: they are like flavors.
-ANY_READER = 'role:reader or role:member or role:manager or rule:admin_api'
+# So may Nova with its service token alone, as when it rebuilds an
+# instance's request groups with its own credentials.
+ANY_READER = ('role:reader or role:member or role:manager or rule:admin_api '
+              'or rule:service_api')
 HARDWARE_READER = 'rule:admin_api or role:manager'
 
 rules = [

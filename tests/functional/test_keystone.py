@@ -190,6 +190,18 @@ def test_nova_service_token_binds_unbinds_and_deletes_by_instance(
     api.call('GET', '%s/%s' % (ARQS, arq['uuid']), 404, persona='member')
 
 
+def test_nova_on_its_own_credentials_reads_device_profiles(api, profile):
+    # As nova does when no user token is at hand: the service user's token
+    # is both the user and the service token. Profiles are like flavors.
+    nova = {'persona': 'nova', 'service': 'nova'}
+    listed = api.call('GET', '/v2/device_profiles', 200, **nova).json()
+    assert profile in [p['name'] for p in listed['device_profiles']]
+    api.call('GET', '/v2/device_profiles/' + profile, 200, version='2.2',
+             **nova)
+    # A service role on the user token alone is no service.
+    api.call('GET', '/v2/device_profiles', 403, persona='nova')
+
+
 @pytest.mark.parametrize('service', ['admin', 'member'])
 def test_a_service_token_without_a_service_role_is_refused(
         api, profile, rp_uuid, service):
