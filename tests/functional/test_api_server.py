@@ -71,38 +71,41 @@ def test_a_dead_worker_is_replaced_and_sigterm_stops_all(api):
     assert not any(os.path.exists('/proc/%d' % pid) for pid in workers)
 
 
+def run_patched(*lines):
+    """Run ``lines`` in a new interpreter that eventlet has patched, as
+    the API command is (wsgi_server needs that); what it printed."""
+    script = '\n'.join(('from cyborg_clone import cmd', 'cmd.monkey_patch()',
+                        'from cyborg_clone.common import wsgi_server')
+                       + lines)
+    result = subprocess.run([sys.executable, '-c', script],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def test_workers_get_logging_locks_of_their_own():
     # oslo.log's pipe locks would otherwise be shared by the parent and
-    # its forked workers (see wsgi_server._own_logging_locks). Run where
-    # eventlet is patched, as in the API command.
-    script = '\n'.join((
-        'from cyborg_clone import cmd',
-        'cmd.monkey_patch()',
+    # its forked workers (see wsgi_server._own_logging_locks).
+    printed = run_patched(
         'import logging',
         'from oslo_log import pipe_mutex',
         'logging.Handler.createLock = pipe_mutex.pipe_createLock',
         'handler = logging.StreamHandler()',
         'logging.getLogger("cyborg_clone").addHandler(handler)',
         'before = handler.lock',
-        'from cyborg_clone.common import wsgi_server',
         'wsgi_server._own_logging_locks()',
         'assert handler.lock is not before',
         'assert handler.lock.rfd != before.rfd',
         'print("own locks")',
-    ))
-    result = subprocess.run([sys.executable, '-c', script],
-                            capture_output=True, text=True, timeout=60)
-    assert result.stdout.strip() == 'own locks', result.stderr
+    )
+    assert printed == 'own locks'
 
 
 def test_a_worker_told_to_stop_as_it_starts_stops_cleanly():
     # The pool's shutdown can SIGTERM a worker it has just forked to
     # replace a dead one; the worker must exit 0, not die of the signal.
-    script = '\n'.join((
-        'from cyborg_clone import cmd',
-        'cmd.monkey_patch()',
+    printed = run_patched(
         'import os, signal',
-        'from cyborg_clone.common import wsgi_server',
         'sock = wsgi_server.listen("127.0.0.1", 0)',
         'def app(environ, start_response):',
         '    start_response("204 No Content", [])',
@@ -116,7 +119,5 @@ def test_a_worker_told_to_stop_as_it_starts_stops_cleanly():
         '    status = os.waitpid(pid, 0)[1]',
         '    statuses.append(os.waitstatus_to_exitcode(status))',
         'print(statuses)',
-    ))
-    result = subprocess.run([sys.executable, '-c', script],
-                            capture_output=True, text=True, timeout=60)
-    assert result.stdout.strip() == '[0, 0, 0, 0, 0]', result.stderr
+    )
+    assert printed == '[0, 0, 0, 0, 0]'
