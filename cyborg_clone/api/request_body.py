@@ -7,6 +7,11 @@ LENGTH_REQUIRED = ('This server cannot read a chunked request body; send '
                    'the body with a Content-Length header.')
 
 
+def is_chunked(environ):
+    """True for a request whose body comes in chunks, without a length."""
+    return 'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower()
+
+
 class ChunkedBodyMiddleware:
     """411 for a chunked body that the WSGI server does not end.
 
@@ -21,9 +26,8 @@ class ChunkedBodyMiddleware:
 
     @webob.dec.wsgify
     def __call__(self, request):
-        chunked = 'chunked' in request.headers.get(
-            'Transfer-Encoding', '').lower()
-        if chunked and not request.environ.get('wsgi.input_terminated'):
+        environ = request.environ
+        if is_chunked(environ) and not environ.get('wsgi.input_terminated'):
             # ErrorFormatMiddleware renders this in each API's format.
             return webob.Response(status=411, json_body={
                 'error': {'message': LENGTH_REQUIRED}})

@@ -30,6 +30,7 @@ from oslo_log import log as logging
 # notice, which importing oslo.messaging triggers); it patches nothing.
 from cyborg_clone import cmd  # noqa: F401
 from cyborg_clone.api import app as api_app
+from cyborg_clone.api import request_body
 from cyborg_clone.cmd import startup
 from cyborg_clone.db import api as db_api
 
@@ -121,7 +122,7 @@ def _content_length(environ):
 def _unread(environ, body):
     """Bytes of the request body the app left unread; None for a chunked
     body it did not read to the end (how much is left is unknown)."""
-    if 'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower():
+    if request_body.is_chunked(environ):
         return None if not body.at_end else 0
     return _content_length(environ) - body.consumed
 
@@ -218,7 +219,7 @@ def _readable_chunked_input(environ):
     """
     if environ.get('wsgi.input_terminated'):
         return False
-    if 'chunked' not in environ.get('HTTP_TRANSFER_ENCODING', '').lower():
+    if not request_body.is_chunked(environ):
         return False
     try:
         import uwsgi
