@@ -16,9 +16,10 @@ The app answers some requests without reading their body (a 401, 406 or
 404 comes before any controller). eventlet's server reads and drops such
 a body itself; gunicorn and uWSGI leave it in the connection, where it
 breaks the next request of a keep-alive client. ``DrainRequestBody``
-reads the rest after each response so those servers can keep the
-connection too. It also hands the app a chunked request body under uWSGI,
-which does not decode one into ``wsgi.input``.
+reads the rest once the app has answered, before the server sends the
+response, so those servers can keep the connection too. It also hands
+the app a chunked request body under uWSGI, which does not decode one
+into ``wsgi.input``.
 """
 
 import os
@@ -146,26 +147,6 @@ def _drain(environ, body):
         LOG.debug('Dropping the unread request body failed', exc_info=True)
 
 
-class _AfterClose:
-    """A response iterable that runs ``callback`` once the server is done
-    with it (PEP 3333: the server calls close() after the last byte)."""
-
-    def __init__(self, iterable, callback):
-        self._iterable = iterable
-        self._callback = callback
-
-    def __iter__(self):
-        return iter(self._iterable)
-
-    def close(self):
-        try:
-            close = getattr(self._iterable, 'close', None)
-            if close is not None:
-                close()
-        finally:
-            self._callback()
-
-
 class _UWSGIChunkedInput:
     """``wsgi.input`` for a chunked body under uWSGI, which hands the
     decoded chunks out through its own API (``uwsgi.chunked_read()``, an
@@ -246,8 +227,12 @@ def _closing(start_response):
 
 
 class DrainRequestBody:
-    """Reads what the app left of the request body once the response is
-    sent, so that the connection can carry the client's next request."""
+    """Reads what the app left of the request body once it has answered,
+    so that the connection can carry the client's next request.
+
+    The app must have read all it wants by then: Pecan builds the whole
+    response before returning it, and streams no request body.
+    """
 
     def __init__(self, app):
         self.app = app
@@ -258,7 +243,11 @@ class DrainRequestBody:
         body = _CountingInput(environ['wsgi.input'])
         environ['wsgi.input'] = body
         iterable = self.app(environ, start_response)
-        return _AfterClose(iterable, lambda: _drain(environ, body))
+        # Before the server sends a byte of the response: uWSGI's router
+        # drops a keep-alive connection whose response ends before the
+        # worker has taken the whole request body.
+        _drain(environ, body)
+        return iterable
 
 
 application = DrainRequestBody(LazyApplication())

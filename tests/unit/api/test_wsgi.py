@@ -54,14 +54,12 @@ class _Stream(io.BytesIO):
 
 
 def _drained(app, body, **environ):
-    """Run ``app`` behind DrainRequestBody as a server would (iterate,
-    then close); how many bytes of ``body`` were left in the stream."""
+    """Run ``app`` behind DrainRequestBody; how many bytes of ``body``
+    were left in the stream when the server got the response."""
     stream = _Stream(body)
     environ = dict({'wsgi.input': stream, 'REQUEST_METHOD': 'POST',
                     'CONTENT_LENGTH': str(len(body))}, **environ)
-    result = wsgi.DrainRequestBody(app)(environ, lambda *a: None)
-    list(result)
-    result.close()
+    wsgi.DrainRequestBody(app)(environ, lambda *a: None)
     return len(body) - stream.tell()
 
 
@@ -73,7 +71,9 @@ def _reads(size):
     return app
 
 
-def test_an_unread_body_is_drained_after_the_response():
+def test_an_unread_body_is_drained_before_the_response_is_sent():
+    # uWSGI's router drops the connection if the response ends before the
+    # worker took the whole body, so the drain cannot wait for close().
     assert _drained(_reads(0), b'x' * 5000) == 0
 
 
@@ -137,11 +137,9 @@ def test_a_chunked_body_under_uwsgi_reaches_the_app_whole(monkeypatch):
     headers = []
     environ = {'wsgi.input': io.BytesIO(b'raw chunked bytes'),
                'REQUEST_METHOD': 'POST', 'HTTP_TRANSFER_ENCODING': 'chunked'}
-    result = wsgi.DrainRequestBody(app)(
+    wsgi.DrainRequestBody(app)(
         environ, lambda status, response_headers, exc_info=None:
         headers.extend(response_headers))
-    list(result)
-    result.close()
 
     assert seen['body'] == b'{"a": 1}'
     assert pending == []
