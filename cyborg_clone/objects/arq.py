@@ -107,24 +107,36 @@ class ARQ:
         return found[0]
 
     @classmethod
-    def create_from_profile(cls, profile_name, project_id):
-        """One ARQ per accelerator the profile asks for: for every group,
-        as many as the sum of its ``resources:*`` amounts."""
+    def create_from_profile(cls, profile_name, project_id, group_id=None):
+        """One ARQ per accelerator the profile asks for: for every group
+        (or only group ``group_id``), as many as the sum of its
+        ``resources:*`` amounts. Raises DeviceProfileNotFound, or Invalid
+        when the profile has no group ``group_id``."""
         profiles = models.DeviceProfile
         with db_api.writer() as session:
             profile = session.execute(
                 sa.select(profiles.id, profiles.profile_json)
                 .where(profiles.name == profile_name)).one_or_none()
             if profile is None:
-                raise exception.DeviceProfileNotFound(ident=profile_name)
+                raise exception.DeviceProfileNotFound(
+                    ident=profile_name or '""')
+            groups = list(enumerate(json.loads(profile.profile_json)))
+            if group_id is not None:
+                if group_id >= len(groups):
+                    raise exception.Invalid(
+                        reason='device_profile_group_id %d is out of range: '
+                               'device profile %s has %d group(s), numbered '
+                               'from 0.' % (group_id, profile_name,
+                                            len(groups)))
+                groups = [groups[group_id]]
             rows = []
-            for group_id, group in enumerate(json.loads(profile.profile_json)):
+            for number, group in groups:
                 count = sum(int(amount) for key, amount in group.items()
                             if key.startswith('resources:'))
                 rows.extend(models.AcceleratorRequest(
                     uuid=base.new_uuid(), state=arq_state.INITIAL,
                     device_profile_id=profile.id,
-                    device_profile_group_id=group_id,
+                    device_profile_group_id=number,
                     project_id=project_id) for _ in range(count))
             session.add_all(rows)
             session.flush()
@@ -136,11 +148,13 @@ class ARQ:
         """Start binding: ``bindings`` maps ARQ uuid to its hostname,
         device_rp_uuid, instance_uuid (and optionally project_id).
 
-        All ARQs move to BindStarted or none do. Raises Invalid when a
-        device_rp_uuid names no accelerator on that host, Conflict when its
-        host no longer reports it (kept only for the ARQs holding it) or
-        when the instance already has other ARQs, and the errors of
-        ``arq_state.transition``.
+        The device_rp_uuid alone names the accelerator: Nova sends its
+        compute node name as hostname, which need not be the agent's host,
+        so hostname is only recorded. All ARQs move to BindStarted or none
+        do. Raises Invalid when a device_rp_uuid names no accelerator,
+        Conflict when its host no longer reports it (kept only for the ARQs
+        holding it) or when the instance already has other ARQs, and the
+        errors of ``arq_state.transition``.
         """
         arqs = models.AcceleratorRequest
         with db_api.writer() as session:
@@ -148,17 +162,15 @@ class ARQ:
                 session, {b['device_rp_uuid'] for b in bindings.values()})
             for binding in bindings.values():
                 found = deployables.get(binding['device_rp_uuid'])
-                if found is None or found.hostname != binding['hostname']:
+                if found is None:
                     raise exception.Invalid(
-                        reason='device_rp_uuid %s names no accelerator on '
-                               'host %s.' % (binding['device_rp_uuid'],
-                                             binding['hostname']))
+                        reason='device_rp_uuid %s names no accelerator.'
+                               % binding['device_rp_uuid'])
                 if found.vanished_at is not None:
                     raise exception.Conflict(
                         reason='the device of device_rp_uuid %s is no longer '
                                'reported by host %s.'
-                               % (binding['device_rp_uuid'],
-                                  binding['hostname']))
+                               % (binding['device_rp_uuid'], found.hostname))
             instances = {b['instance_uuid'] for b in bindings.values()}
             others = session.execute(
                 sa.select(arqs.uuid, arqs.instance_uuid).where(

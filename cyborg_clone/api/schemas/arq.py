@@ -1,14 +1,25 @@
 """Schemas of ARQ create and bind/unbind (Nova's JSON patch) requests."""
 
+_GROUP_ID = ('device_profile_group_id must be a non-negative integer '
+             'naming one group of the device profile')
+
 PATHS = ('/hostname', '/device_rp_uuid', '/instance_uuid', '/project_id')
 
 create = {
     'type': 'object',
     'properties': {
+        # An empty name is a name no profile has: 404, as upstream says.
         'device_profile_name': {
-            'type': 'string', 'minLength': 1, 'maxLength': 255,
-            'description': 'device_profile_name must be a non-empty '
-                           'string'},
+            'type': 'string', 'maxLength': 255,
+            'description': 'device_profile_name must be a string of at '
+                           'most 255 characters'},
+        # python-cyborgclient sends its --group-id as a string.
+        'device_profile_group_id': {
+            'anyOf': [dict(kind, description=_GROUP_ID) for kind in (
+                {'type': 'integer', 'minimum': 0},
+                {'type': 'string', 'pattern': '^[0-9]{1,9}$'},
+                {'type': 'null'})],
+            'description': _GROUP_ID},
     },
     'required': ['device_profile_name'],
     'additionalProperties': False,

@@ -121,13 +121,48 @@ def test_get_one_is_bare(api, profile):
 @pytest.mark.parametrize('body, status, needle', [
     ({'device_profile_name': 'nope'}, 404, 'nope'),
     ({}, 400, 'device_profile_name'),
-    ({'device_profile_name': ''}, 400, 'device_profile_name'),
+    ({'device_profile_name': ''}, 404, 'Device profile "" could not'),
+    ({'device_profile_name': 'x' * 256}, 400, 'device_profile_name'),
     ({'device_profile_name': 5}, 400, 'device_profile_name'),
     ({'device_profile_name': 'dp', 'extra': 1}, 400, 'extra'),
     (['dp'], 400, 'JSON object'),
 ])
 def test_bad_create_changes_nothing(api, profile, body, status, needle):
     response = api.post('/v2/accelerator_requests', body, status=status)
+    assert needle in error_of(response)
+    assert row_count('accelerator_requests') == 0
+
+
+def test_create_for_one_group_like_cyborgclient(api, profile):
+    # python-cyborgclient's `arq create --group-id 1` sends a string.
+    for group_id in (1, '1'):
+        arqs = api.post('/v2/accelerator_requests',
+                        {'device_profile_name': 'dp',
+                         'device_profile_group_id': group_id},
+                        status=201).json['arqs']
+        assert [a['device_profile_group_id'] for a in arqs] == [1]
+    arqs = api.post('/v2/accelerator_requests',
+                    {'device_profile_name': 'dp',
+                     'device_profile_group_id': 0}, status=201).json['arqs']
+    assert [a['device_profile_group_id'] for a in arqs] == [0, 0]
+    assert row_count('accelerator_requests') == 4
+
+
+@pytest.mark.parametrize('group_id, needle', [
+    (2, 'device_profile_group_id 2 is out of range: device profile dp has '
+        '2 group(s)'),
+    ('7', 'out of range'),
+    (-1, 'non-negative integer'),
+    ('one', 'non-negative integer'),
+    (1.5, 'non-negative integer'),
+    (True, 'non-negative integer'),
+    ([0], 'non-negative integer'),
+])
+def test_bad_group_id_is_400_and_creates_nothing(api, profile, group_id,
+                                                 needle):
+    response = api.post('/v2/accelerator_requests',
+                        {'device_profile_name': 'dp',
+                         'device_profile_group_id': group_id}, status=400)
     assert needle in error_of(response)
     assert row_count('accelerator_requests') == 0
 
@@ -214,6 +249,21 @@ def test_bind_flow(conf, api, conductor, hardware, profile):
                                                   'device', 'function'}
     assert len({a['attach_handle_uuid'] for a in bound}) == 3
     assert nova.sent == [(INSTANCE, [(a['uuid'], 'Bound') for a in bound])]
+
+
+def test_bind_takes_any_node_name_nova_sends(conf, api, conductor,
+                                             hardware, profile):
+    # Nova sends its compute node name (often an FQDN), which need not be
+    # the agent's host; the device_rp_uuid names the accelerator.
+    arqs = create_arqs(api)
+    node = 'compute-7.rack3.example.org'
+    api.patch('/v2/accelerator_requests',
+              bind_patch(arqs, host=node), headers=SERVICE, status=202)
+    finish_binding(conf, conductor)
+    for arq in api.get('/v2/accelerator_requests', status=200).json['arqs']:
+        assert arq['state'] == 'Bound'
+        assert arq['hostname'] == node
+        assert arq['device_rp_uuid'] == RP_UUID
 
 
 def test_bind_at_the_item_path_like_openstacksdk(conf, api, conductor,
@@ -355,8 +405,6 @@ ADD_INSTANCE = {'op': 'add', 'path': '/instance_uuid', 'value': INSTANCE}
     (lambda a: _ops(a, ADD_HOST, ADD_RP, dict(ADD_INSTANCE, value='x')),
      400, 'not a valid UUID'),
     (lambda a: _ops(a, ADD_HOST, dict(ADD_RP, value=INSTANCE),
-                    ADD_INSTANCE), 400, 'names no accelerator'),
-    (lambda a: _ops(a, dict(ADD_HOST, value='elsewhere'), ADD_RP,
                     ADD_INSTANCE), 400, 'names no accelerator'),
     (lambda a: {'not-a-uuid': [ADD_HOST, ADD_RP, ADD_INSTANCE]},
      400, 'not a valid UUID'),

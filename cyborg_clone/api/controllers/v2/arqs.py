@@ -90,8 +90,10 @@ class ARQsController(rest.RestController):
     def post(self, body):
         validation.schema(schema.create, body)
         _authorize('create')
+        group_id = body.get('device_profile_group_id')
         arqs = arq_obj.ARQ.create_from_profile(
-            body['device_profile_name'], pecan.request.context.project_id)
+            body['device_profile_name'], pecan.request.context.project_id,
+            group_id=None if group_id is None else int(group_id))
         return arq_types.ARQCollection.convert(pecan.request, arqs)
 
     @types.expose(None, types.text, body=types.json_body, status_code=202)
