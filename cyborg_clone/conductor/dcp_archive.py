@@ -61,16 +61,20 @@ def check_and_extract(tar_path, work_dir, limits):
     """Check the DCP tarball at ``tar_path`` and extract its design.
 
     Accepted: a plain or gzip-compressed tar (told apart by the gzip magic
-    bytes) of regular files and directories only, with one ``*.dcp`` and a
-    ``manifest.json`` at the top level (as Huawei's kit packs them), or in
-    the one directory holding everything (``dcp/x.dcp``); ``./`` is
-    ignored; deeper members are checked and counted, never extracted. Every
-    header is checked before anything is written, and the design is written
-    under fixed names, so a member name never becomes a path on disk.
+    bytes) of regular files and directories only, with a manifest and the
+    ``*.dcp`` it describes at the top level (as Huawei's kit packs them),
+    or in the one directory holding everything (``to_aws/x.dcp``); ``./``
+    is ignored; deeper members are checked and counted, never extracted.
+    The manifest is ``manifest.json``, else ``manifest.txt``, else the one
+    ``<name>.manifest.txt`` (AWS F1's HDK); its ``dcp_file_name``, when
+    given, picks the design, otherwise there must be one ``*.dcp``. Every
+    header is checked before anything is written, and the design is
+    written under fixed names, so a member name never becomes a path on
+    disk.
 
-    ``work_dir`` (created if missing) must not hold ``design.dcp`` or
-    ``manifest.json`` yet. Returns a ``CheckedDCP`` whose files are in it.
-    Raises ``DCPError`` (CORRUPT_ARCHIVE, INPUT_SIZE_ILLEGAL,
+    ``work_dir`` (created if missing) must not hold ``design.dcp`` or the
+    manifest's fixed name yet. Returns a ``CheckedDCP`` whose files are in
+    it. Raises ``DCPError`` (CORRUPT_ARCHIVE, INPUT_SIZE_ILLEGAL,
     MANIFEST_NOT_FOUND, MANIFEST_PARSE_FAILED, UNSUPPORTED_CHIP,
     PCIID_SYNTAX_INVALID, DCP_NOT_FOUND, DCP_INTEGRITY_UNVERIFIED) leaving
     no file behind, and before even creating ``work_dir`` unless only the
@@ -81,14 +85,20 @@ def check_and_extract(tar_path, work_dir, limits):
         raise _too_big('the tarball', size, limits.max_tarball_bytes)
     try:
         with _open_tar(tar_path) as tar:
-            members = _checked_members(tar, limits)
-            manifest_member, dcp_member = _design_members(members)
+            files = _root_files(_checked_members(tar, limits))
+            manifest_member, manifest_format = _manifest_member(files)
             raw = tar.extractfile(manifest_member).read()
-            manifest = dcp_manifest.parse(raw)
-            expected = dcp_manifest.expected_sha256(manifest)
+            manifest = dcp_manifest.parse(raw, manifest_format)
+            dcp_member = _dcp_member(
+                files, manifest.get(dcp_manifest.DCP_FILE_NAME_KEY),
+                manifest_member.name)
+            expected = dcp_manifest.expected_sha256(manifest,
+                                                    manifest_format)
             os.makedirs(work_dir, exist_ok=True)
             dcp_path = _path_in(work_dir, DCP_NAME)
-            manifest_path = _path_in(work_dir, dcp_manifest.MANIFEST_NAME)
+            # The format's own name: the toolchain tells the formats apart
+            # by it, and the tenant's member name never becomes a path.
+            manifest_path = _path_in(work_dir, manifest_format)
             # Nested so that any failure removes both new files.
             with _new_file(dcp_path) as out:
                 digest = _copy_hashed(tar.extractfile(dcp_member), out,
@@ -179,29 +189,58 @@ def _safe_parts(member):
     return parts
 
 
-def _design_members(members):
-    """The manifest and DCP members at the root: the top level, or the
-    only top-level directory when everything sits inside it."""
+def _root_files(members):
+    """The regular files at the root, by name: the top level, or the only
+    top-level directory when everything sits inside it."""
     tops = {parts[0] for parts, _ in members if parts}
     nested = all(len(parts) > 1 or member.isdir()
                  for parts, member in members)
     root = tuple(tops) if len(tops) == 1 and nested else ()
-    files = {parts[-1]: member for parts, member in members
-             if member.isfile() and parts[:-1] == root}
-    manifest = files.get(dcp_manifest.MANIFEST_NAME)
-    if manifest is None:
-        raise DCPError('MANIFEST_NOT_FOUND', 'no %s at the top of the '
-                       'tarball or of its one directory'
-                       % dcp_manifest.MANIFEST_NAME)
+    return {parts[-1]: member for parts, member in members
+            if member.isfile() and parts[:-1] == root}
+
+
+def _manifest_member(files):
+    """The manifest member among the root ``files`` and its format."""
+    json_manifest = files.get(dcp_manifest.MANIFEST_JSON)
+    if json_manifest is not None:
+        member, manifest_format = json_manifest, dcp_manifest.MANIFEST_JSON
+    else:
+        texts = sorted(name for name in files
+                       if dcp_manifest.format_of(name)
+                       == dcp_manifest.MANIFEST_TXT)
+        if dcp_manifest.MANIFEST_TXT in files:
+            texts = [dcp_manifest.MANIFEST_TXT]
+        if len(texts) != 1:
+            raise DCPError('MANIFEST_NOT_FOUND', 'no %s or %s at the top of '
+                           'the tarball or of its one directory%s' % (
+                               dcp_manifest.MANIFEST_JSON,
+                               dcp_manifest.MANIFEST_TXT,
+                               '; which of %s applies is unclear'
+                               % ', '.join(texts) if texts else ''))
+        member, manifest_format = files[texts[0]], dcp_manifest.MANIFEST_TXT
     limit = dcp_manifest.MAX_MANIFEST_BYTES
-    if manifest.size > limit:
-        raise _too_big(manifest.name, manifest.size, limit)
+    if member.size > limit:
+        raise _too_big(member.name, member.size, limit)
+    return member, manifest_format
+
+
+def _dcp_member(files, wanted, manifest_name):
+    """The design among the root ``files``: the one ``wanted`` names (the
+    manifest's dcp_file_name), or the only ``*.dcp`` when it names none."""
     dcps = sorted(name for name in files if name.lower().endswith('.dcp'))
+    found = 'found %d%s' % (len(dcps), ''.join(' ' + n for n in dcps))
+    if wanted is not None:
+        if wanted not in dcps:
+            raise DCPError('DCP_NOT_FOUND', '%s names dcp_file_name %r, '
+                           'which is no .dcp file beside it; %s'
+                           % (manifest_name, wanted[:128], found))
+        return files[wanted]
     if len(dcps) != 1:
         raise DCPError('DCP_NOT_FOUND', 'expected one .dcp file beside %s, '
-                       'found %d%s' % (dcp_manifest.MANIFEST_NAME, len(dcps),
-                                       ''.join(' ' + n for n in dcps)))
-    return manifest, files[dcps[0]]
+                       '%s; or name one with dcp_file_name'
+                       % (manifest_name, found))
+    return files[dcps[0]]
 
 
 def _path_in(work_dir, name):

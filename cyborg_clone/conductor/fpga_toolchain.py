@@ -40,7 +40,8 @@ def build_image(conf, checked, output_path, log):
     argument; the design's directory as working directory) within
     [fpga_image]toolchain_timeout and logs its output. Otherwise packages
     the design deterministically: a tar of ``image.json`` (chip, PCI ids,
-    shell_id, dcp_sha256, built_at), ``manifest.json`` and the ``.dcp``.
+    shell_id, dcp_sha256, built_at), the manifest as the tenant wrote it
+    (``manifest.json`` or ``manifest.txt``) and the ``.dcp``.
 
     Raises ``DCPError`` TOOLCHAIN_FAILED when the command cannot start,
     exits non-zero, times out (it is killed with all it started) or writes
@@ -137,18 +138,18 @@ def _package(checked, output_path, log):
     info_bytes = json.dumps(info, indent=2, sort_keys=True).encode()
     mtime = int(built_at.timestamp())
     dcp_name = os.path.basename(checked.dcp_path)
+    manifest_name = os.path.basename(checked.manifest_path)
     with tarfile.open(output_path, 'w') as tar:
         _add(tar, IMAGE_INFO_NAME, io.BytesIO(info_bytes), len(info_bytes),
              mtime)
-        for name, path in ((dcp_manifest.MANIFEST_NAME,
-                            checked.manifest_path),
+        for name, path in ((manifest_name, checked.manifest_path),
                            (dcp_name, checked.dcp_path)):
             with open(path, 'rb') as source:
                 _add(tar, name, source, os.fstat(source.fileno()).st_size,
                      mtime)
     log.info('Built-in step: packaged %s (sha256 %s) with %s and %s into '
              'the image (%d bytes).', dcp_name, checked.dcp_sha256,
-             dcp_manifest.MANIFEST_NAME, IMAGE_INFO_NAME,
+             manifest_name, IMAGE_INFO_NAME,
              os.path.getsize(output_path))
 
 

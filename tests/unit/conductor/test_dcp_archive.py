@@ -92,6 +92,18 @@ def manifest_with(**changes):
     return tarball_with(manifest=manifest_for(**changes))
 
 
+def txt_bytes(**changes):
+    return fixtures.f1_manifest_bytes(fixtures.f1_manifest_for(**changes))
+
+
+def txt_tarball(**kwargs):
+    return tarball_with(manifest_name='manifest.txt', **kwargs)
+
+
+def txt_with(**changes):
+    return txt_tarball(manifest=fixtures.f1_manifest_for(**changes))
+
+
 def truncated(fraction, **kwargs):
     def build(path):
         # Incompressible, so that the cut falls inside the DCP's data even
@@ -193,6 +205,41 @@ BROKEN = [
          'DCP_INTEGRITY_UNVERIFIED'),
     case('dcp-sha256-mismatch', manifest_with(dcp_sha256=OTHER_SHA256),
          'DCP_INTEGRITY_UNVERIFIED'),
+    case('fp1-kit-dash-vendor', manifest_with(pci_vendor_id='-'),
+         'PCIID_SYNTAX_INVALID'),
+    case('fp1-kit-dash-then-junk', manifest_with(pci_subsystem_id='-x'),
+         'PCIID_SYNTAX_INVALID'),
+    case('txt-not-key-value', txt_tarball(manifest=b'manifest_format_'
+                                          b'version=2\npci_vendor_id\n'),
+         'MANIFEST_PARSE_FAILED'),
+    case('txt-version-1', txt_with(manifest_format_version='1'),
+         'MANIFEST_PARSE_FAILED'),
+    case('txt-without-device', txt_with(pci_device_id=MISSING),
+         'MANIFEST_PARSE_FAILED'),
+    case('txt-chip-vu13p', txt_with(fpga_chip='vu13p'), 'UNSUPPORTED_CHIP'),
+    case('txt-bad-subsystem', txt_with(pci_subsystem_id='0x1D5'),
+         'PCIID_SYNTAX_INVALID'),
+    case('txt-over-1-mib', txt_tarball(manifest=b'#' * (MIB + 1)),
+         'INPUT_SIZE_ILLEGAL'),
+    case('txt-no-dcp-hash', txt_with(dcp_hash=MISSING),
+         'DCP_INTEGRITY_UNVERIFIED'),
+    case('txt-dcp-hash-mismatch', txt_with(dcp_hash=OTHER_SHA256),
+         'DCP_INTEGRITY_UNVERIFIED'),
+    case('txt-names-a-missing-dcp', txt_with(dcp_file_name='other.dcp'),
+         'DCP_NOT_FOUND'),
+    case('txt-names-a-deeper-dcp', txt_tarball(
+        manifest=txt_bytes(dcp_file_name='sub/' + fixtures.F1_DCP_NAME),
+        extra_members=[('sub/' + fixtures.F1_DCP_NAME, fixtures.DCP_BYTES)]),
+        'DCP_NOT_FOUND'),
+    case('txt-names-itself', txt_with(dcp_file_name='manifest.txt'),
+         'DCP_NOT_FOUND'),
+    case('txt-two-dcps-none-named', txt_tarball(
+        manifest=txt_bytes(dcp_file_name=MISSING),
+        extra_members=[('b.dcp', b'b')]), 'DCP_NOT_FOUND'),
+    case('two-timestamped-manifests', tarball_with(
+        manifest=MISSING, extra_members=[
+            ('a.manifest.txt', txt_bytes()), ('b.manifest.txt', txt_bytes())]),
+        'MANIFEST_NOT_FOUND'),
 ]
 
 
@@ -282,3 +329,100 @@ def test_error_prints_as_code_then_message():
     error = dcp_archive.DCPError('DCP_NOT_FOUND', 'no .dcp file')
     assert (error.code, error.message) == ('DCP_NOT_FOUND', 'no .dcp file')
     assert str(error) == 'DCP_NOT_FOUND: no .dcp file'
+
+
+def test_a_real_fp1_kits_manifest_json_with_dashes_passes(tarball, work_dir):
+    kit_manifest = fixtures.fp1_kit_manifest_for()
+    make_dcp_tarball(tarball, manifest=kit_manifest)
+
+    checked = check(tarball, work_dir)
+
+    assert checked.manifest == {
+        key: value for key, value in kit_manifest.items()
+        if key not in ('pci_subsystem_id', 'pci_subsystem_vendor_id')}
+    # The tenant's file is kept as written, for the vendor toolchain.
+    with open(checked.manifest_path) as manifest:
+        assert json.load(manifest) == kit_manifest
+
+
+@pytest.mark.parametrize('layout', [
+    {'manifest_name': 'manifest.txt'},
+    {'manifest_name': 'manifest.txt', 'compression': 'gz'},
+    # As the HDK's build script packs it: to_aws/<timestamp>.* files.
+    {'manifest_name': '18_09_13-104247.manifest.txt', 'directory': 'to_aws'},
+], ids=['flat', 'gzip', 'hdk-to_aws'])
+def test_an_f1_manifest_txt_passes_as_a_vu9p_design(tarball, work_dir,
+                                                    layout):
+    make_dcp_tarball(tarball, **layout)
+
+    checked = check(tarball, work_dir)
+
+    assert checked.manifest == dict(fixtures.f1_manifest_for(),
+                                    fpga_chip='vu9p')
+    assert checked.dcp_member.endswith(fixtures.F1_DCP_NAME)
+    assert tree(work_dir) == ['design.dcp', 'manifest.txt']
+    with open(checked.manifest_path, 'rb') as manifest:
+        assert manifest.read() == txt_bytes()
+    with open(checked.dcp_path, 'rb') as dcp:
+        assert dcp.read() == fixtures.DCP_BYTES
+
+
+@pytest.mark.parametrize('manifest_name', ['manifest.txt', 'manifest.json'])
+def test_dcp_file_name_picks_the_design_among_several(tarball, work_dir,
+                                                      manifest_name):
+    chosen = b'the design to build\n' * 32
+    manifest = (fixtures.f1_manifest_for(chosen, dcp_name='b.dcp')
+                if manifest_name.endswith('.txt')
+                else manifest_for(chosen, dcp_file_name='b.dcp'))
+    make_dcp_tarball(tarball, manifest=manifest, dcp_name='a.dcp',
+                     manifest_name=manifest_name, directory='to_aws',
+                     extra_members=[('to_aws/b.dcp', chosen),
+                                    ('to_aws/c.DCP', b'another')])
+
+    checked = check(tarball, work_dir)
+
+    assert checked.dcp_member == 'to_aws/b.dcp'
+    assert checked.dcp_sha256 == hashlib.sha256(chosen).hexdigest()
+    with open(checked.dcp_path, 'rb') as dcp:
+        assert dcp.read() == chosen
+
+
+def test_dcp_file_name_naming_a_missing_member_says_what_is_there(
+        tarball, work_dir):
+    make_dcp_tarball(tarball, manifest=fixtures.f1_manifest_for(
+        dcp_name='gone.dcp'), manifest_name='manifest.txt')
+    with pytest.raises(dcp_archive.DCPError) as caught:
+        check(tarball, work_dir)
+    assert caught.value.code == 'DCP_NOT_FOUND'
+    assert caught.value.message == (
+        "manifest.txt names dcp_file_name 'gone.dcp', which is no .dcp file "
+        "beside it; found 1 %s" % fixtures.F1_DCP_NAME)
+
+
+def test_manifest_json_wins_over_manifest_txt(tarball, work_dir):
+    # The manifest.txt would fail the build, so passing proves it unread.
+    make_dcp_tarball(tarball, extra_members=[
+        ('manifest.txt', b'not key=value at all\nmanifest_format_version=1')])
+
+    checked = check(tarball, work_dir)
+
+    assert checked.manifest == manifest_for()
+    assert tree(work_dir) == ['design.dcp', 'manifest.json']
+
+
+def test_manifest_txt_wins_over_a_timestamped_one(tarball, work_dir):
+    make_dcp_tarball(tarball, manifest_name='manifest.txt', extra_members=[
+        ('18_09_13-104247.manifest.txt', b'manifest_format_version=1\n')])
+    assert check(tarball, work_dir).manifest['manifest_format_version'] == '2'
+
+
+def test_several_timestamped_manifests_are_named_in_the_error(tarball,
+                                                              work_dir):
+    make_dcp_tarball(tarball, manifest=MISSING, extra_members=[
+        ('b.manifest.txt', txt_bytes()), ('a.manifest.txt', txt_bytes())])
+    with pytest.raises(dcp_archive.DCPError) as caught:
+        check(tarball, work_dir)
+    assert caught.value.message == (
+        'no manifest.json or manifest.txt at the top of the tarball or of '
+        'its one directory; which of a.manifest.txt, b.manifest.txt applies '
+        'is unclear')

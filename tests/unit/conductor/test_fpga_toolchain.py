@@ -79,6 +79,35 @@ def test_builtin_step_packages_the_design_with_its_metadata(
     assert 'Built-in step: packaged design.dcp' in log.text
 
 
+@pytest.mark.parametrize('kit', ['fp1-dashes', 'f1-manifest-txt'])
+def test_builtin_step_packages_real_kit_designs(conf, tmp_path, output, log,
+                                                kit):
+    if kit == 'fp1-dashes':
+        tarball = fixtures.make_dcp_tarball(
+            tmp_path / 'dcp.tar', manifest=fixtures.fp1_kit_manifest_for())
+        manifest_name = 'manifest.json'
+    else:
+        tarball = fixtures.make_dcp_tarball(tmp_path / 'dcp.tar',
+                                            manifest_name='manifest.txt')
+        manifest_name = 'manifest.txt'
+    checked = dcp_archive.check_and_extract(
+        str(tarball), str(tmp_path / 'build' / 'design'), LIMITS)
+
+    fpga_toolchain.build_image(conf, checked, output, log)
+
+    with tarfile.open(output) as tar:
+        assert tar.getnames() == ['image.json', manifest_name, 'design.dcp']
+        info = json.load(tar.extractfile('image.json'))
+    assert info['fpga_chip'] == 'vu9p'
+    if kit == 'fp1-dashes':
+        # "-" is "not set", never a value.
+        assert info['pci_subsystem_id'] is None
+        assert info['pci_subsystem_vendor_id'] is None
+    else:
+        assert info['pci_subsystem_id'] == '0x1D51'
+    assert 'with %s and image.json' % manifest_name in log.text
+
+
 def test_configured_command_runs_without_a_shell_and_writes_the_image(
         conf, tmp_path, checked, output, log):
     use_toolchain(conf, tmp_path, 'echo "args: $*"\necho "cwd: $(pwd)"\n'
