@@ -1,5 +1,6 @@
 """A loopback HTTP server that answers like Nova's external-events API and
-records what it was sent."""
+records what it was sent; it can also answer GETs with fixed documents, as
+the Nova or Glance a client looks a server or an image up in."""
 
 import http.server
 import json
@@ -11,11 +12,17 @@ class NovaRecorder:
 
     ``answers`` is a list of (status, body) used in turn (the last one
     repeats); the default accepts every event with 200.
+
+    ``documents`` maps a path (query string included) to the JSON a GET of
+    it answers with 200; any other GET is a 404. Each GET is recorded in
+    ``gets`` as (path, headers).
     """
 
-    def __init__(self, answers=None):
+    def __init__(self, answers=None, documents=None):
         self.answers = list(answers or [])
         self.requests = []
+        self.documents = dict(documents or {})
+        self.gets = []
         recorder = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -26,6 +33,22 @@ class NovaRecorder:
                     {'path': self.path, 'headers': dict(self.headers),
                      'body': body})
                 status, answer = recorder._next_answer(body)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header('Content-Type', 'application/json')
+                self.send_header('Content-Length', str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                recorder.gets.append((self.path, dict(self.headers)))
+                if self.path in recorder.documents:
+                    status = 200
+                    answer = recorder.documents[self.path]
+                else:
+                    status = 404
+                    answer = {'itemNotFound': {
+                        'code': 404, 'message': self.path + ' not found'}}
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header('Content-Type', 'application/json')

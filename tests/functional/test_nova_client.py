@@ -6,6 +6,9 @@ are separate processes with their own clients; a recording Nova takes the
 ``accelerator-request-bound`` events our conductor sends. The API runs
 with noauth: nova's X-Auth-Token and X-Service-Token are sent but not
 checked; tests/functional/test_nova_path.py runs it with a real Keystone.
+
+nova binds with its compute node's name (``host.nodename``, NODE), which is
+not the agent's ``[DEFAULT]host`` (HOST) and was never reported to us.
 """
 
 import json
@@ -26,6 +29,7 @@ from tests.nova_recorder import NovaRecorder
 pytestmark = pytest.mark.slow
 
 HOST = 'nova-client-host'
+NODE = 'compute-3.rack-2.example.org'
 INSTANCE = 'f3a4b2c1-7d8e-4f60-9a1b-2c3d4e5f6a7b'
 PROFILE = {'name': 'nova-client-dp', 'groups': [
     {'resources:FPGA': '1', 'trait:CUSTOM_FAKE_DEVICE': 'required',
@@ -139,11 +143,14 @@ def test_nova_client_runs_a_server_through_bind_and_delete(service, nova):
     rg_rp_map = allocate(url, groups['request_groups'])
     assert sorted(rg_rp_map) == ['device_profile_0', 'device_profile_1']
     rp_uuid = rg_rp_map['device_profile_0'][0]
+    devices = request('GET', url + '/v2/devices')[1]['devices']
+    assert NODE not in {d['hostname'] for d in devices}
 
     # nova-conductor: create the ARQs and start binding them.
-    build = cycle.run('build', PROFILE['name'], INSTANCE, HOST,
+    build = cycle.run('build', PROFILE['name'], INSTANCE, NODE,
                       json.dumps(rg_rp_map))
     assert build['error'] is None
+    assert {b['hostname'] for b in build['bindings'].values()} == {NODE}
     arqs = {arq['uuid']: arq for arq in build['arqs']}
     assert sorted(a['device_profile_group_id'] for a in arqs.values()) == [
         0, 1, 1]
@@ -170,7 +177,7 @@ def test_nova_client_runs_a_server_through_bind_and_delete(service, nova):
     assert sorted(a['uuid'] for a in resolved['resolved']) == sorted(arqs)
     for arq in resolved['resolved']:
         assert arq['state'] == 'Bound'
-        assert arq['hostname'] == HOST
+        assert arq['hostname'] == NODE
         assert arq['instance_uuid'] == INSTANCE
         assert arq['device_rp_uuid'] == rp_uuid
         assert arq['device_profile_name'] == PROFILE['name']
@@ -205,7 +212,7 @@ def test_bind_to_an_unknown_provider_fails_in_nova_and_stays_unbound(
     unknown_rp = str(uuid_lib.uuid4())
 
     build = NovaCycle(url).run(
-        'build', PROFILE['name'], INSTANCE, HOST,
+        'build', PROFILE['name'], INSTANCE, NODE,
         json.dumps({'device_profile_0': [unknown_rp],
                     'device_profile_1': [unknown_rp]}))
 

@@ -3,6 +3,7 @@
 This is the client python-cyborgclient (``openstack accelerator ...``) is
 built on. The flow is Nova's: create a profile, create ARQs, bind, poll
 until resolved, unbind, delete; then every other resource the proxy knows.
+The bind names Nova's compute node (NODE), not the agent's host.
 """
 
 import uuid
@@ -16,6 +17,8 @@ from tests.functional import processes
 pytestmark = pytest.mark.slow
 
 HOST = 'sdk-host'
+# Nova's host.nodename: an FQDN the service never heard of.
+NODE = 'compute-12.az1.example.net'
 # An image in the all-in-one's image store, written as a Glance UUID.
 IMAGE = 'a6a12670-7014-4cff-a563-cea949b57fb3'
 INSTANCE = '6c3ab26c-2b6c-4c1a-a3e1-7a0f1b7f5c11'
@@ -56,15 +59,16 @@ def test_nova_flow(conn):
     # deployable's name (the SDK's Deployable has no rp_uuid field).
     rp_uuid = str(uuid.uuid3(uuid.NAMESPACE_DNS, deployable.name))
 
+    assert NODE not in {d.hostname for d in accel.devices()}
     accel.patch_accelerator_request(arq, [
-        {'op': 'add', 'path': '/hostname', 'value': HOST},
+        {'op': 'add', 'path': '/hostname', 'value': NODE},
         {'op': 'add', 'path': '/device_rp_uuid', 'value': rp_uuid},
         {'op': 'add', 'path': '/instance_uuid', 'value': INSTANCE}])
     bound = processes.wait_until(
         lambda: _resolved(accel.get_accelerator_request(arq.uuid)),
         message='the ARQ resolved')
     assert bound.state == 'Bound'
-    assert bound.hostname == HOST
+    assert bound.hostname == NODE
     assert bound.instance_uuid == INSTANCE
     assert bound.attach_handle_type == 'TEST_PCI'
     assert set(bound.attach_handle_info) == {'domain', 'bus', 'device',
@@ -81,6 +85,49 @@ def test_nova_flow(conn):
     assert list(accel.accelerator_requests()) == []
     accel.delete_device_profile(profile, ignore_missing=False)
     assert list(accel.device_profiles()) == []
+
+
+def test_a_provider_naming_no_deployable_is_refused(conn):
+    accel = conn.accelerator
+    profile = accel.create_device_profile(
+        name='sdk-refused-dp', groups=[{'resources:FPGA': '1'}])
+    arq = accel.create_accelerator_request(
+        device_profile_name='sdk-refused-dp')
+    unknown_rp = str(uuid.uuid4())
+
+    with pytest.raises(openstack.exceptions.BadRequestException) as error:
+        accel.patch_accelerator_request(arq, [
+            {'op': 'add', 'path': '/hostname', 'value': NODE},
+            {'op': 'add', 'path': '/device_rp_uuid', 'value': unknown_rp},
+            {'op': 'add', 'path': '/instance_uuid', 'value': INSTANCE}])
+    assert 'device_rp_uuid %s names no accelerator' % unknown_rp in str(
+        error.value)
+    untouched = accel.get_accelerator_request(arq.uuid)
+    assert (untouched.state, untouched.hostname, untouched.device_rp_uuid,
+            untouched.instance_uuid) == ('Initial', None, None, None)
+
+    accel.delete_accelerator_request(arq, ignore_missing=False)
+    accel.delete_device_profile(profile, ignore_missing=False)
+
+
+def test_create_takes_a_device_profile_group_id(conn):
+    accel = conn.accelerator
+    profile = accel.create_device_profile(
+        name='sdk-groups-dp', groups=[{'resources:FPGA': '2'},
+                                      {'resources:FPGA': '1'}])
+    arq = accel.create_accelerator_request(
+        device_profile_name='sdk-groups-dp', device_profile_group_id=1)
+    assert arq.device_profile_group_id == 1
+    created = [a for a in accel.accelerator_requests()
+               if a.device_profile_name == 'sdk-groups-dp']
+    assert [a.device_profile_group_id for a in created] == [1]
+    with pytest.raises(openstack.exceptions.BadRequestException) as error:
+        accel.create_accelerator_request(
+            device_profile_name='sdk-groups-dp', device_profile_group_id=2)
+    assert 'device_profile_group_id 2 is out of range' in str(error.value)
+
+    accel.delete_accelerator_request(arq, ignore_missing=False)
+    accel.delete_device_profile(profile, ignore_missing=False)
 
 
 def _resolved(arq):
