@@ -37,17 +37,20 @@ class AgentManager:
         return self._images
 
     def report_once(self, context):
-        """Discover the host's cards and send them to a conductor (a cast).
+        """Discover the host's cards and send them to a conductor (a cast),
+        with the drivers whose discovery failed and why.
 
-        :returns: True when a report was sent; False when discovery failed
-            in a way that made reporting unsafe (see ResourceTracker).
+        :returns: the resource_tracker.Discovery sent.
         """
-        devices = self.tracker.discover()
-        if devices is None:
-            return False
-        self.conductor_api.report_data(context, hostname=self.conf.host,
-                                       report=report.to_primitive(devices))
-        return True
+        found = self.tracker.discover()
+        self._send(context, found)
+        return found
+
+    def _send(self, context, found):
+        self.conductor_api.report_data(
+            context, hostname=self.conf.host,
+            report=report.to_primitive(found),
+            failed_drivers=found.failed or None)
 
     def program(self, context, deployable_name, image_id):
         """RPC: load image ``image_id`` onto a deployable of this host.
@@ -59,7 +62,8 @@ class AgentManager:
         :returns: ``{"function_id": what the card runs now, "report": the
             host's discovery report taken after the load}``, so the
             conductor records the new state without waiting for the next
-            periodic report.
+            periodic report; ``"report"`` is None when a driver failed to
+            discover (that report is cast to the conductor instead).
         :raises DeployableNotFound: when no driver reports the deployable.
         :raises Invalid: for an id that is not an FPGA image id.
         :raises ImageNotFound, ImageCorrupt: when the image cannot be
@@ -79,7 +83,12 @@ class AgentManager:
                      '%s.', image_id, deployable_name, driver.name)
             function_id = driver.program(deployable_name, path)
         LOG.info('Deployable %s now runs %s.', deployable_name, function_id)
-        devices = self.tracker.discover()
+        found = self.tracker.discover()
+        if found.failed:
+            # The answer's report has no room to say that a driver failed,
+            # and applied as complete it would delete that driver's cards:
+            # the answer carries none, and the full report goes as a cast.
+            self._send(context, found)
+            return {'function_id': function_id, 'report': None}
         return {'function_id': function_id,
-                'report': (None if devices is None
-                           else report.to_primitive(devices))}
+                'report': report.to_primitive(found)}

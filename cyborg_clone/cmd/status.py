@@ -34,6 +34,7 @@ from cyborg_clone.clients import placement
 from cyborg_clone.cmd import startup
 from cyborg_clone.db import api as db_api
 from cyborg_clone.db import migration
+from cyborg_clone.objects import host_inventory
 
 LOG = logging.getLogger(__name__)
 
@@ -381,6 +382,31 @@ def check_placement(conf):
                   'used).' % (where, '.'.join(map(str, newest)), needed))
 
 
+# --- accelerator drivers ----------------------------------------------------
+
+def check_drivers(conf):
+    """No agent said one of its drivers fails to discover."""
+    if check_database(conf).code != Code.SUCCESS:
+        return Result(Code.WARNING, 'Not checked: the agents\' reports are '
+                      'read from the database, whose check failed.')
+    try:
+        failures = host_inventory.driver_failures()
+    except sa.exc.SQLAlchemyError as error:
+        LOG.debug('Reading the failed drivers failed', exc_info=True)
+        return Result(Code.FAILURE, 'Cannot read the agents\' reports: %s.'
+                      % _one_line(getattr(error, 'orig', None) or error))
+    if not failures:
+        return Result(Code.SUCCESS, 'No agent reports a failing driver.')
+    return Result(Code.WARNING, (
+        'Driver(s) fail to discover, so cards they add do not appear and '
+        'those they reported before are kept as they were: %s. Once fixed, '
+        'the next report of the host clears this.' % '; '.join(
+            'host %s, driver %s (since %s UTC): %s' % (
+                failure.hostname, failure.driver, failure.since,
+                failure.reason.rstrip('.'))
+            for failure in failures)))
+
+
 # --- the command ------------------------------------------------------------
 
 class Checks(upgradecheck.UpgradeCommands):
@@ -403,11 +429,15 @@ class Checks(upgradecheck.UpgradeCommands):
     def _placement(self):
         return check_placement(self.conf)
 
+    def _drivers(self):
+        return check_drivers(self.conf)
+
     _upgrade_checks = (
         ('Database schema', _database),
         ('Policy file', _policy),
         ('Message bus', _message_bus),
         ('Placement API', _placement),
+        ('Accelerator drivers', _drivers),
     )
 
     def check(self):

@@ -36,9 +36,10 @@ class ConductorManager:
                               agent_api=self.agent_api,
                               placement=self.placement)
 
-    def report_data(self, context, hostname, report):
+    def report_data(self, context, hostname, report, failed_drivers=None):
         device_sync.apply_report(context, hostname, report,
-                                 placement=self.placement)
+                                 placement=self.placement,
+                                 failed_drivers=failed_drivers)
 
     def set_device_status(self, context, device_uuid, status):
         """Enable or disable a device, then reserve or release its

@@ -5,7 +5,9 @@ from cyborg_clone.common import rpc
 # 1.0: bind_arqs, report_data, program_deployable, build_fpga_image,
 #      save_fpga_image, delete_fpga_image.
 # 1.1: set_device_status.
-RPC_API_VERSION = '1.1'
+# 1.2: report_data takes failed_drivers (conductors upgrade before agents,
+#      and an agent sends 1.2 only when a driver failed).
+RPC_API_VERSION = '1.2'
 
 
 class ConductorAPI(rpc.ClientAPI):
@@ -16,10 +18,19 @@ class ConductorAPI(rpc.ClientAPI):
         """Finish binding ARQs the API moved to BindStarted (async)."""
         self.client.prepare().cast(context, 'bind_arqs', arq_uuids=arq_uuids)
 
-    def report_data(self, context, hostname, report):
-        """Apply an agent's discovery report (async)."""
-        self.client.prepare().cast(context, 'report_data',
-                                   hostname=hostname, report=report)
+    def report_data(self, context, hostname, report, failed_drivers=None):
+        """Apply an agent's discovery report (async).
+
+        :param failed_drivers: ``{driver name: why its discovery failed}``;
+            the conductor keeps those drivers' rows as they are.
+        """
+        if not failed_drivers:
+            self.client.prepare().cast(context, 'report_data',
+                                       hostname=hostname, report=report)
+            return
+        self.client.prepare(version='1.2').cast(
+            context, 'report_data', hostname=hostname, report=report,
+            failed_drivers=failed_drivers)
 
     def set_device_status(self, context, device_uuid, status):
         """Enable or disable a device and wait until Placement was told.

@@ -209,7 +209,8 @@ class AcceleratorRequest(TimestampMixin, Base):
 
 
 class HostReport(Base):
-    """The fingerprint of each host's last applied discovery report."""
+    """The fingerprint of each host's last applied discovery report, and
+    the drivers that report said failed."""
 
     __tablename__ = 'host_reports'
 
@@ -217,6 +218,8 @@ class HostReport(Base):
     fingerprint = orm.mapped_column(_string(64), nullable=False)
     reported_at = orm.mapped_column(_datetime(), nullable=False,
                                     default=utcnow, onupdate=utcnow)
+    # JSON {driver name: {"reason", "since"}}; NULL while none fails.
+    failed_drivers = orm.mapped_column(sa.Text)
 
 
 class FpgaImage(TimestampMixin, Base):

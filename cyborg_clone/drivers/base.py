@@ -71,8 +71,8 @@ class Driver(abc.ABC):
             empty when the host has none. Deployable names must be unique
             cloud-wide (they start with the host name).
         :raises: any exception when discovery itself fails; the agent then
-            keeps reporting this driver's last known devices rather than
-            reporting them gone.
+            reports this driver as failed, and the conductor keeps its
+            last known devices rather than deleting them.
         """
 
     @abc.abstractmethod

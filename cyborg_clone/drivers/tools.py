@@ -2,6 +2,7 @@
 
 from oslo_log import log as logging
 
+from cyborg_clone import privsep
 from cyborg_clone.common import exception
 from cyborg_clone.privsep import tools as privileged_tools
 
@@ -18,14 +19,27 @@ def run(driver, argv, timeout):
     :param driver: the calling driver's name, for errors and logs.
     :param argv: the command; ``argv[0]`` is the tool's configured path.
     :param timeout: seconds before the tool is killed.
-    :raises DriverError: when the tool is missing, exits non-zero (the
-        message carries its stderr, or stdout when stderr is empty) or runs
-        past ``timeout``.
+    :raises DriverError: when the privileged helper cannot start (the
+        message names its command and why), the tool is missing, exits
+        non-zero (the message carries its stderr, or stdout when stderr is
+        empty) or runs past ``timeout``.
     """
     LOG.debug('Driver %s runs %s', driver, argv)
     try:
+        privsep.start()
+    except privsep.HelperFailed as error:
+        raise exception.DriverError(driver=driver, reason=str(error)
+                                    ) from None
+    try:
         status, out, err = privileged_tools.execute(list(argv), timeout)
     except OSError as error:
+        if error.errno is None:
+            # Not the tool failing to start (that has an errno) but the
+            # channel to the daemon: it died during the call.
+            raise exception.DriverError(
+                driver=driver, reason='the privileged helper failed while '
+                                      'running %s: %s' % (argv[0], error)
+            ) from None
         raise exception.DriverError(
             driver=driver, reason='cannot run %s: %s'
                                   % (argv[0], error.strerror or error)

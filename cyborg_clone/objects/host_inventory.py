@@ -8,7 +8,9 @@ UPDATE, and uuids (which Placement, ARQs and operators hold) never change.
 Rows the report no longer lists are deleted, except those an accelerator
 request still holds (an ``in_use`` attach handle, its deployable and its
 device), which are kept until the ARQ lets go, the deployable marked
-``vanished_at`` meanwhile so that no new bind lands on it.
+``vanished_at`` meanwhile so that no new bind lands on it, and except the
+rows of a driver the report says failed to discover, which stay as they
+are; the failure is recorded with the host's fingerprint.
 """
 
 import collections
@@ -48,27 +50,111 @@ class Changes:
     kept: int = 0
 
 
+@dataclasses.dataclass(frozen=True)
+class StoredReport:
+    """What the host's last applied report left: its fingerprint, and
+    ``{driver name: {"reason", "since"}}`` for the drivers it said failed
+    ("since": when the first report saying so was applied, UTC, ISO)."""
+
+    fingerprint: str
+    failed: dict
+
+
+@dataclasses.dataclass(frozen=True)
+class DriverFailure:
+    """A driver of a host that fails to discover, as its agent last said."""
+
+    hostname: str
+    driver: str
+    reason: str
+    since: str
+
+
+def stored_report(hostname):
+    """The host's StoredReport, or None before its first report."""
+    table = models.HostReport
+    with db_api.reader() as session:
+        row = session.execute(
+            sa.select(table.fingerprint, table.failed_drivers).where(
+                table.hostname == hostname)).one_or_none()
+    if row is None:
+        return None
+    return StoredReport(row.fingerprint, _failed(row.failed_drivers))
+
+
 def stored_fingerprint(hostname):
     """The fingerprint of the host's last applied report, or None."""
+    stored = stored_report(hostname)
+    return stored.fingerprint if stored else None
+
+
+def failure_records(previous, reasons):
+    """The ``failed`` to store for drivers failing with ``reasons``
+    (``{driver: reason}``), keeping the "since" of those that failed in
+    ``previous`` (a StoredReport's ``failed``) already."""
+    now = models.utcnow().isoformat(timespec='seconds')
+    return {driver: {'reason': reason,
+                     'since': previous.get(driver, {}).get('since', now)}
+            for driver, reason in reasons.items()}
+
+
+def record_failures(hostname, failed):
+    """Store ``failed`` (see failure_records) for a report otherwise
+    unchanged: one UPDATE."""
+    table = models.HostReport
+    with db_api.writer() as session:
+        session.execute(sa.update(table).where(table.hostname == hostname)
+                        .values(failed_drivers=_failed_column(failed)))
+
+
+def driver_failures():
+    """Every host's failing drivers, as DriverFailure, by host and
+    driver."""
+    table = models.HostReport
     with db_api.reader() as session:
-        return session.scalar(sa.select(models.HostReport.fingerprint).where(
-            models.HostReport.hostname == hostname))
+        rows = session.execute(
+            sa.select(table.hostname, table.failed_drivers)
+            .where(table.failed_drivers.is_not(None))
+            .order_by(table.hostname)).all()
+    return [DriverFailure(row.hostname, driver, record.get('reason', ''),
+                          record.get('since', ''))
+            for row in rows
+            for driver, record in sorted(_failed(row.failed_drivers).items())]
 
 
-def sync(hostname, devices, fingerprint):
+def _failed(column):
+    """The failed_drivers column as a dict; {} for NULL or garbage."""
+    try:
+        failed = json.loads(column) if column else {}
+    except ValueError:
+        return {}
+    if not isinstance(failed, dict):
+        return {}
+    return {str(driver): record for driver, record in failed.items()
+            if isinstance(record, dict)}
+
+
+def _failed_column(failed):
+    return canonical_json(failed) if failed else None
+
+
+def sync(hostname, devices, fingerprint, failed=None):
     """Make ``hostname``'s rows match ``devices`` (report.Device records)
-    and record ``fingerprint``, all in one transaction.
+    and record ``fingerprint`` and ``failed``, all in one transaction.
 
+    :param failed: the drivers that failed to discover (see
+        failure_records): their rows stay as they are, whatever the report
+        lists.
     :returns: Changes.
     :raises Invalid: when the report names a device, deployable or attach
         handle twice; nothing is written then.
     """
     _check_unique(hostname, devices)
     with db_api.writer() as session:
-        host = _HostSync(session, hostname)
+        host = _HostSync(session, hostname, failed or {})
         host.apply(devices)
         _record(session, hostname,
-                UNSETTLED if host.changes.kept else fingerprint)
+                UNSETTLED if host.changes.kept else fingerprint, failed)
     return host.changes
 
 
@@ -91,13 +177,15 @@ def _check_unique(hostname, devices):
                      canonical_json(handle.attach_info))
 
 
-def _record(session, hostname, fingerprint):
+def _record(session, hostname, fingerprint, failed):
     table = models.HostReport
+    values = {'fingerprint': fingerprint,
+              'failed_drivers': _failed_column(failed)}
     updated = session.execute(
         sa.update(table).where(table.hostname == hostname)
-        .values(fingerprint=fingerprint)).rowcount
+        .values(**values)).rowcount
     if not updated:
-        session.add(table(hostname=hostname, fingerprint=fingerprint))
+        session.add(table(hostname=hostname, **values))
 
 
 def _set(row, values):
@@ -121,9 +209,10 @@ class _Spot:
 
 
 class _HostSync:
-    def __init__(self, session, hostname):
+    def __init__(self, session, hostname, failed):
         self.session = session
         self.hostname = hostname
+        self.failed = set(failed)
         self.changes = Changes()
         self._load()
         # Existing rows the report still lists, by id.
@@ -303,7 +392,21 @@ class _HostSync:
                 gone.append(row.id)
         return kept, gone
 
+    def _hold_failed_drivers(self):
+        """Count the rows of the drivers that failed as seen: the report
+        says nothing about their cards, so they stay as last known."""
+        held = {d.id for d in self.deployables.values()
+                if d.driver_name in self.failed}
+        self.seen['deployable'] |= held
+        self.seen['device'] |= {d.id for d in self.devices.values()
+                                if d.driver_name in self.failed}
+        self.seen['attach handle'] |= {h.id for h in self.handles
+                                       if h.deployable_id in held}
+        self.seen['attribute'] |= {a.id for a in self.attributes
+                                   if a.deployable_id in held}
+
     def _delete_vanished(self):
+        self._hold_failed_drivers()
         in_use_deps = {h.deployable_id for h in self.handles if h.in_use}
         kept_handles, gone_handles = self._vanished(
             'attach handle', self.handles, lambda h: h.in_use)

@@ -5,6 +5,7 @@ import os
 import pytest
 
 from cyborg_clone.agent import manager
+from cyborg_clone.agent import resource_tracker
 from cyborg_clone.agent import rpcapi
 from cyborg_clone.common import context
 from cyborg_clone.common import exception
@@ -66,23 +67,33 @@ def test_rpc_target_is_the_agent_api_version(conf, conductor):
 
 def test_report_once_casts_the_enabled_drivers_devices(conf, conductor):
     agent = manager.AgentManager(conf, conductor)
-    assert agent.report_once(CTX) is True
+    sent = agent.report_once(CTX)
     [call] = reports(conductor)
     assert call['hostname'] == 'testhost'
     assert call['report'] == report.to_primitive(
         fake.FakeDriver(conf).discover())
+    assert call['failed_drivers'] is None
+    assert report.to_primitive(sent) == call['report']
+    assert sent.failed == {}
 
 
-def test_failing_driver_is_reported_with_its_last_known_devices(
+def test_a_failing_driver_is_reported_as_failed_not_with_devices(
         conf, conductor):
+    # The conductor keeps its rows as they are; the healthy driver's
+    # devices are reported as usual.
     flaky = FlakyDriver(conf, [flaky_card('a')])
     agent = manager.AgentManager(conf, conductor,
                                  drivers=[fake.FakeDriver(conf), flaky])
     agent.report_once(CTX)
     flaky.broken = True
-    assert agent.report_once(CTX) is True
+    assert agent.report_once(CTX).failed == {
+        'flaky': 'OSError: vendor tool crashed'}
     first, second = reports(conductor)
-    assert second == first
+    assert reported_names(first) == ['a', 'testhost_FakeDevice']
+    assert first['failed_drivers'] is None
+    assert reported_names(second) == ['testhost_FakeDevice']
+    assert second['failed_drivers'] == {
+        'flaky': 'OSError: vendor tool crashed'}
 
 
 def test_other_drivers_changes_still_flow_while_one_fails(conf, conductor):
@@ -95,22 +106,78 @@ def test_other_drivers_changes_still_flow_while_one_fails(conf, conductor):
     agent.program(CTX, 'testhost_FakeDevice', image)
     agent.report_once(CTX)
     last = reports(conductor)[-1]
-    assert reported_names(last) == ['a', 'testhost_FakeDevice']
-    assert last['report'][1]['deployables'][0]['bitstream_id'] == image
+    assert reported_names(last) == ['testhost_FakeDevice']
+    assert last['report'][0]['deployables'][0]['bitstream_id'] == image
+    assert list(last['failed_drivers']) == ['flaky']
 
 
-def test_no_report_while_a_driver_never_succeeded(conf, conductor):
-    # Leaving its cards out would make the conductor delete them.
+def test_a_driver_failing_from_the_start_does_not_hide_the_others(
+        conf, conductor):
     flaky = FlakyDriver(conf, [flaky_card('a')])
     flaky.broken = True
     agent = manager.AgentManager(conf, conductor,
                                  drivers=[fake.FakeDriver(conf), flaky])
-    assert agent.report_once(CTX) is False
-    assert reports(conductor) == []
+    agent.report_once(CTX)
     flaky.broken = False
-    assert agent.report_once(CTX) is True
-    assert reported_names(reports(conductor)[0]) == [
-        'a', 'testhost_FakeDevice']
+    agent.report_once(CTX)
+    failing, recovered = reports(conductor)
+    assert reported_names(failing) == ['testhost_FakeDevice']
+    assert list(failing['failed_drivers']) == ['flaky']
+    assert reported_names(recovered) == ['a', 'testhost_FakeDevice']
+    assert recovered['failed_drivers'] is None
+
+
+class BrokenToolDriver(FlakyDriver):
+    """A driver whose vendor tool is missing, as tools.run says it."""
+
+    def discover(self):
+        raise exception.DriverError(
+            driver=self.name, reason='cannot run /opt/tool: No such file '
+                                     'or directory')
+
+
+def test_a_driver_error_is_reported_as_its_reason_without_a_traceback(
+        conf, conductor, caplog):
+    agent = manager.AgentManager(conf, conductor,
+                                 drivers=[BrokenToolDriver(conf)])
+    caplog.set_level('WARNING', logger='cyborg_clone.agent')
+    assert agent.report_once(CTX).failed == {
+        'flaky': 'cannot run /opt/tool: No such file or directory'}
+    [error] = [r for r in caplog.records if r.levelname == 'ERROR']
+    assert error.getMessage() == ('Discovery by driver flaky failed: cannot '
+                                  'run /opt/tool: No such file or directory')
+    assert error.exc_info is None
+
+
+class VerboseDriver(FlakyDriver):
+    def discover(self):
+        raise RuntimeError('line one\n' + 'x' * 2000)
+
+
+def test_a_long_failure_is_cut_to_one_storable_line(conf, conductor):
+    agent = manager.AgentManager(conf, conductor,
+                                 drivers=[VerboseDriver(conf)])
+    reason = agent.report_once(CTX).failed['flaky']
+    assert reason.startswith('RuntimeError: line one xxx')
+    assert len(reason) == resource_tracker.MAX_REASON
+
+
+def test_program_while_a_driver_fails_casts_the_full_report(conf, conductor):
+    # The answer's report cannot say a driver failed (and applied as
+    # complete it would delete that driver's cards): it is left out, and
+    # the report goes as a cast, failures included.
+    flaky = FlakyDriver(conf, [flaky_card('a')])
+    agent = manager.AgentManager(conf, conductor,
+                                 drivers=[fake.FakeDriver(conf), flaky])
+    agent.report_once(CTX)
+    flaky.broken = True
+    image = put_image(conf)
+    answer = agent.program(CTX, 'testhost_FakeDevice', image)
+    assert answer == {'function_id': image, 'report': None}
+    cast = reports(conductor)[-1]
+    assert reported_names(cast) == ['testhost_FakeDevice']
+    assert cast['report'][0]['deployables'][0]['bitstream_id'] == image
+    assert list(cast['failed_drivers']) == ['flaky']
 
 
 def test_program_loads_a_private_copy_and_answers_with_a_fresh_report(

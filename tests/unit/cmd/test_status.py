@@ -14,9 +14,12 @@ import pytest
 
 from cyborg_clone.cmd import dbsync
 from cyborg_clone.cmd import status
+from cyborg_clone.common import context
+from cyborg_clone.conductor import device_sync
 from cyborg_clone.db import api as db_api
 from cyborg_clone.db import migration
 from tests import logging_state
+from tests.conftest import make_conf
 from tests.functional import processes
 
 SECRET = 'not-for-your-eyes'
@@ -78,7 +81,7 @@ def test_a_migrated_database_and_defaults_pass_every_check(tmp_path, migrated,
     assert code == 0
     assert {name: value[0] for name, value in results.items()} == {
         'Database schema': 0, 'Policy file': 0, 'Message bus': 0,
-        'Placement API': 0}
+        'Placement API': 0, 'Accelerator drivers': 0}
     assert 'fake://' in results['Message bus'][1]
     assert 'not configured' in results['Placement API'][1]
 
@@ -443,3 +446,61 @@ def test_a_placement_too_old_for_our_microversion_fails(tmp_path, migrated,
 
     assert (code, check_code) == (2, 2)
     assert 'up to 1.17' in details
+
+
+# --- accelerator drivers ----------------------------------------------------
+
+def report(tmp_path, hostname, failed_drivers=None):
+    """Apply a report of ``hostname`` to the database of ``tmp_path``, as
+    the conductor does with an agent's."""
+    db_api.configure(make_conf(tmp_path))
+    try:
+        device_sync.apply_report(context.get_admin_context(), hostname, [],
+                                 failed_drivers=failed_drivers)
+    finally:
+        db_api.reset()
+
+
+def test_hosts_whose_drivers_all_discover_pass(tmp_path, migrated, capsys):
+    report(tmp_path, 'compute-0')
+
+    code, check_code, details = result(write_config(tmp_path), capsys,
+                                       'Accelerator drivers')
+
+    assert (code, check_code) == (0, 0)
+    assert details == 'No agent reports a failing driver.'
+
+
+def test_a_failing_driver_is_a_warning_naming_host_driver_and_reason(
+        tmp_path, migrated, capsys):
+    report(tmp_path, 'compute-0', {'xilinx': 'the privileged helper (sudo '
+                                   'privsep-helper) could not start: sudo: '
+                                   'No such file or directory.'})
+    report(tmp_path, 'compute-1', {'intel_opae': 'cannot run fpgaconf'})
+    report(tmp_path, 'compute-2')
+
+    code, check_code, details = result(write_config(tmp_path), capsys,
+                                       'Accelerator drivers')
+
+    assert (code, check_code) == (1, 1)
+    assert 'host compute-0, driver xilinx (since ' in details
+    assert 'could not start: sudo: No such file or directory;' in details
+    assert 'host compute-1, driver intel_opae (since ' in details
+    assert 'compute-2' not in details
+    assert 'kept as they were' in details
+
+    # The driver recovers: the next report of its host clears it.
+    report(tmp_path, 'compute-0')
+    report(tmp_path, 'compute-1')
+    code, check_code, _ = result(write_config(tmp_path), capsys,
+                                 'Accelerator drivers')
+    assert (code, check_code) == (0, 0)
+
+
+def test_drivers_are_not_checked_without_a_database(tmp_path, capsys):
+    code, check_code, details = result(write_config(tmp_path), capsys,
+                                       'Accelerator drivers')
+
+    assert (code, check_code) == (2, 1)
+    assert details.startswith('Not checked')
+    assert not (tmp_path / 'cyborg_clone.sqlite').exists()

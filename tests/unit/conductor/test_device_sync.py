@@ -399,3 +399,139 @@ def test_new_cards_filling_different_columns_share_one_insert(
     assert rows('SELECT name, bitstream_id FROM deployables ORDER BY name') \
         == [('testhost_00', None), ('testhost_01', 'b1'),
             ('testhost_02', None), ('testhost_03', None)]
+
+
+# --- a driver that failed to discover ---------------------------------------
+
+def apply_failing(host, devices, failed_drivers):
+    return device_sync.apply_report(CTX, host, report.to_primitive(devices),
+                                    failed_drivers=failed_drivers)
+
+
+def driver_rows(driver):
+    """uuids of a driver's rows: devices, deployables, their handles and
+    attributes."""
+    return {
+        'devices': sorted(r.uuid for r in rows(
+            'SELECT uuid FROM devices WHERE driver_name = :d', d=driver)),
+        'deployables': sorted(r.uuid for r in rows(
+            'SELECT uuid FROM deployables WHERE driver_name = :d',
+            d=driver)),
+        'attach_handles': sorted(r.uuid for r in rows(
+            'SELECT h.uuid FROM attach_handles h JOIN deployables d ON '
+            'd.id = h.deployable_id WHERE d.driver_name = :d', d=driver)),
+        'attributes': sorted(r.uuid for r in rows(
+            'SELECT a.uuid FROM attributes a JOIN deployables d ON '
+            'd.id = a.deployable_id WHERE d.driver_name = :d', d=driver)),
+    }
+
+
+def test_a_failed_drivers_rows_stay_as_they_were(conf):
+    fake_cards = discover(conf)
+    apply('testhost', fake_cards + many_cards(3))
+    xilinx = driver_rows('xilinx')
+    [(updated_at,)] = rows("SELECT max(updated_at) FROM deployables "
+                           "WHERE driver_name = 'xilinx'")
+    # The xilinx tool breaks while the fake card changes.
+    changes = apply_failing('testhost', with_deployable(
+        fake_cards, bitstream_id='b1'), {'xilinx': 'cannot run xbutil'})
+    assert (changes.updated, changes.deleted, changes.kept) == (1, 0, 0)
+    assert driver_rows('xilinx') == xilinx
+    assert rows("SELECT max(updated_at), count(vanished_at) FROM "
+                "deployables WHERE driver_name = 'xilinx'") == [
+        (updated_at, 0)]
+    assert rows("SELECT bitstream_id FROM deployables WHERE driver_name "
+                "= 'fake'") == [('b1',)]
+
+
+def test_a_driver_failing_before_its_first_report_deletes_nothing(conf):
+    # Its cards have no rows yet; the others' appear.
+    apply_failing('testhost', discover(conf), {'xilinx': 'no xbutil'})
+    assert row_count('deployables') == 1
+    [failure] = host_inventory.driver_failures()
+    assert (failure.hostname, failure.driver, failure.reason) == (
+        'testhost', 'xilinx', 'no xbutil')
+
+
+def test_a_recovered_driver_is_synced_again_and_its_failure_cleared(conf):
+    apply('testhost', discover(conf) + many_cards(3))
+    apply_failing('testhost', discover(conf), {'xilinx': 'broken'})
+    assert len(driver_rows('xilinx')['deployables']) == 3
+    # Back, with one card fewer: now that card goes.
+    apply('testhost', discover(conf) + many_cards(2))
+    assert len(driver_rows('xilinx')['deployables']) == 2
+    assert host_inventory.driver_failures() == []
+    assert host_inventory.stored_report('testhost').failed == {}
+
+
+def test_a_held_card_of_a_failed_driver_is_not_marked_vanished(conf):
+    apply('testhost', discover(conf))
+    hold_a_handle()
+    changes = apply_failing('testhost', [], {'fake': 'broken'})
+    assert (changes.deleted, changes.kept) == (0, 0)
+    assert counts()['attach_handles'] == 16
+    assert rows('SELECT vanished_at FROM deployables') == [(None,)]
+    # An ordinary fingerprint: the same report next time is unchanged.
+    assert apply_failing('testhost', [], {'fake': 'broken'}) is None
+
+
+def test_an_unchanged_report_with_a_failed_driver_costs_one_statement(
+        conf, count_statements):
+    apply_failing('testhost', discover(conf), {'xilinx': 'broken'})
+    counter = count_statements()
+    assert apply_failing('testhost', discover(conf),
+                         {'xilinx': 'broken'}) is None
+    assert counter.count == 1, counter.statements
+
+
+def test_a_new_reason_alone_costs_one_update_and_keeps_since(
+        conf, count_statements):
+    apply_failing('testhost', many_cards(8), {'fake': 'tool missing'})
+    [before] = host_inventory.driver_failures()
+    counter = count_statements()
+    assert apply_failing('testhost', many_cards(8),
+                         {'fake': 'tool exited 1'}) is None
+    assert counter.count == 2, counter.statements
+    assert counter.statements[1].startswith('UPDATE host_reports')
+    [after] = host_inventory.driver_failures()
+    assert (after.reason, after.since) == ('tool exited 1', before.since)
+
+
+def test_a_driver_failing_changes_the_fingerprint(conf):
+    devices = discover(conf)
+    apply('testhost', devices)
+    # The same cards, but now a driver says it failed: applied, recorded.
+    assert apply_failing('testhost', devices, {'xilinx': 'broken'}) \
+        is not None
+    assert list(host_inventory.stored_report('testhost').failed) == [
+        'xilinx']
+    # And back.
+    assert apply('testhost', devices) is not None
+    assert host_inventory.stored_report('testhost').failed == {}
+
+
+def test_failures_are_recorded_per_host_and_driver(conf):
+    apply_failing('host-a', discover(conf, 'host-a'),
+                  {'xilinx': 'x broken', 'intel_opae': 'o broken'})
+    apply_failing('host-b', discover(conf, 'host-b'), {'xilinx': 'other'})
+    apply('host-c', discover(conf, 'host-c'))
+    assert [(f.hostname, f.driver, f.reason)
+            for f in host_inventory.driver_failures()] == [
+        ('host-a', 'intel_opae', 'o broken'), ('host-a', 'xilinx', 'x broken'),
+        ('host-b', 'xilinx', 'other')]
+
+
+def test_a_long_or_multiline_reason_is_stored_as_one_cut_line(conf):
+    apply_failing('testhost', [], {'fake': 'first\nsecond ' + 'x' * 900})
+    [failure] = host_inventory.driver_failures()
+    assert failure.reason.startswith('first second xxx')
+    assert len(failure.reason) == device_sync.MAX_REASON
+
+
+@pytest.mark.parametrize('failed', [['xilinx'], {'': 'why'}, {3: 'why'}])
+def test_malformed_failed_drivers_are_refused_and_write_nothing(
+        conf, failed):
+    with pytest.raises(exception.Invalid) as caught:
+        apply_failing('testhost', discover(conf), failed)
+    assert 'failed_drivers' in str(caught.value)
+    assert counts() == dict.fromkeys(TABLES, 0)

@@ -51,6 +51,9 @@ ADDS = {
     # Column types only (collation, DATETIME(6)), on MySQL only: the
     # snapshots below compare them.
     '0004': {'tables': set(), 'columns': set(), 'indexes': set()},
+    '0005': {'tables': set(),
+             'columns': {('host_reports', 'failed_drivers')},
+             'indexes': set()},
 }
 
 REVISIONS = [script.revision for script in migration.scripts()]
@@ -168,6 +171,8 @@ def test_rows_survive_every_upgrade_and_the_downgrades_that_keep_them(
            model='m', hostname='h1', status='enabled', created_at=NOW)
     insert('deployables', id=1, uuid='p1', name='h1_card',
            num_accelerators=2, device_id=1, rp_uuid='r1', created_at=NOW)
+    insert('host_reports', hostname='h1', fingerprint='f' * 64,
+           reported_at=NOW)
     expected = select_all('deployables', 'uuid', 'name', 'device_id')
     assert expected == [('p1', 'h1_card', 1)]
 
@@ -175,11 +180,15 @@ def test_rows_survive_every_upgrade_and_the_downgrades_that_keep_them(
     assert select_all('deployables', 'uuid', 'name', 'device_id') == \
         expected
     assert select_all('deployables', 'vanished_at') == [(None,)]
+    assert select_all('host_reports', 'hostname', 'fingerprint',
+                      'failed_drivers') == [('h1', 'f' * 64, None)]
 
     migration.downgrade(conf, REVISIONS[0], force=True)
     assert select_all('deployables', 'uuid', 'name', 'device_id') == \
         expected
     assert select_all('devices', 'uuid', 'created_at') == [('d1', NOW)]
+    assert select_all('host_reports', 'hostname', 'reported_at') == [
+        ('h1', NOW)]
 
 
 def test_a_downgrade_that_does_not_restore_the_schema_is_caught(tmp_path):

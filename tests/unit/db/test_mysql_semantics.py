@@ -172,7 +172,7 @@ def profile_rows():
 def test_downgrading_below_0004_refuses_names_it_would_merge(empty_conf,
                                                              db_backend):
     conf = empty_conf
-    migration.upgrade(conf)
+    migration.upgrade(conf, '0004')
     with db_api.writer_engine().begin() as connection:
         connection.execute(models.DeviceProfile.__table__.insert(), [
             {'uuid': 'p1', 'name': 'gpu', 'profile_json': '[]',
