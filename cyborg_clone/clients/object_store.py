@@ -304,7 +304,8 @@ class S3ObjectStore(ObjectStore):
             # Ceph RGW and moto; the virtual-host style needs DNS entries.
             s3={'addressing_style': 'path'},
             signature_version='s3v4',
-            retries={'mode': 'standard', 'max_attempts': max_attempts},
+            # botocore's "max_attempts" counts retries only.
+            retries={'mode': 'standard', 'total_max_attempts': max_attempts},
             connect_timeout=10, read_timeout=60)
         # A session of its own: boto3's default session is shared and
         # creating clients from it is not thread-safe.
@@ -364,5 +365,6 @@ def get_object_store(conf):
     opts = conf.object_store
     if opts.backend == 's3':
         return S3ObjectStore(opts.s3_endpoint_url, opts.s3_region,
-                             opts.s3_access_key, opts.s3_secret_key)
+                             opts.s3_access_key, opts.s3_secret_key,
+                             max_attempts=opts.s3_max_attempts)
     return FileObjectStore(opts.file_root)

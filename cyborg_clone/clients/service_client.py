@@ -24,8 +24,11 @@ class ServiceClient:
         if self._adapter is None:
             auth = ks_loading.load_auth_from_conf_options(self.conf,
                                                           self.GROUP)
+            # The session's own count covers what bypasses the adapter:
+            # the auth plugin's requests to Keystone (token, discovery).
             session = ks_loading.load_session_from_conf_options(
-                self.conf, self.GROUP, auth=auth)
+                self.conf, self.GROUP, auth=auth,
+                connect_retries=self.conf[self.GROUP].connect_retries or 0)
             self._adapter = ks_loading.load_adapter_from_conf_options(
                 self.conf, self.GROUP, session=session, auth=auth)
         return self._adapter

@@ -23,6 +23,11 @@ opts = [
     cfg.StrOpt('s3_access_key', help='With the s3 backend: access key.'),
     cfg.StrOpt('s3_secret_key', secret=True,
                help='With the s3 backend: secret key.'),
+    cfg.IntOpt('s3_max_attempts', default=4, min=1,
+               help='With the s3 backend: the attempts botocore makes at '
+                    'each request, the first included, in its "standard" '
+                    'retry mode: a dropped or refused connection, a '
+                    'throttling answer or a 5xx is retried with backoff.'),
 ]
 
 

@@ -5,13 +5,35 @@ is written the way every OpenStack service writes it."""
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
+# Defaults of every such group, before the group's own.
+COMMON_DEFAULTS = {
+    # keystoneauth1 retries no connection error by default. A server that
+    # closes a keep-alive connection after its answer without saying so
+    # (Placement under uWSGI's http-socket, proxies with short idle
+    # timeouts) breaks the next request sent on that pooled connection,
+    # which the server never read: keystoneauth1 resends it, whatever its
+    # method, on a new connection. The same count applies to the requests
+    # made to Keystone for the group's token (those with keystoneauth1's
+    # backoff: 0.5 s, doubling).
+    'connect_retries': 3,
+    # Unset, the first resend waits 0.5 s, and behind uWSGI's http-socket
+    # about one request in six needs one. A longer outage is not waited
+    # out here: reports retry at the host's next report and Nova events
+    # have their own backoff ([nova]event_retries).
+    'connect_retry_delay': 0.1,
+}
+
+
+def _defaults(defaults):
+    return dict(COMMON_DEFAULTS, **(defaults or {}))
+
 
 def register_opts(conf, group, own_opts=(), defaults=None):
     conf.register_opts(list(own_opts), group=group)
     ks_loading.register_session_conf_options(conf, group)
     ks_loading.register_auth_conf_options(conf, group)
     ks_loading.register_adapter_conf_options(conf, group)
-    for name, value in (defaults or {}).items():
+    for name, value in _defaults(defaults).items():
         conf.set_default(name, value, group=group)
 
 
@@ -28,5 +50,5 @@ def list_opts(group, own_opts=(), defaults=None):
     opts = list(unique.values())
     # keystoneauth1 builds new option objects on every call, so the sample
     # can show our defaults without touching the registered options.
-    cfg.set_defaults(opts, **(defaults or {}))
+    cfg.set_defaults(opts, **_defaults(defaults))
     return [(group, opts)]
