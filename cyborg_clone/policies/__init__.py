@@ -39,8 +39,13 @@ def authorize(enforcer, rule, context, target=None):
     """
     if target is None:
         target = {'project_id': context.project_id}
-    enforcer.authorize(rule, target, context, do_raise=True,
-                       exc=exception.Forbidden, action=rule)
+    try:
+        enforcer.authorize(rule, target, context, do_raise=True,
+                           exc=exception.Forbidden, action=rule)
+    except policy.InvalidScope:
+        # A system- or domain-scoped token on a project-scoped rule.
+        raise exception.Forbidden(
+            '%s needs a project-scoped token.' % rule) from None
 
 
 def check(enforcer, rule, context, target=None):

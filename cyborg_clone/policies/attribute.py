@@ -10,16 +10,20 @@ PATH = '/v2/attributes'
 rules = [
     policy.DocumentedRuleDefault(
         PREFIX % 'get_all', base.HARDWARE_READER, 'List attributes.',
-        [{'path': PATH, 'method': 'GET'}]),
+        [{'path': PATH, 'method': 'GET'}],
+        scope_types=base.SCOPE_TYPES),
     policy.DocumentedRuleDefault(
         PREFIX % 'get_one', base.HARDWARE_READER, 'Show an attribute.',
-        [{'path': PATH + '/{attribute_uuid}', 'method': 'GET'}]),
+        [{'path': PATH + '/{attribute_uuid}', 'method': 'GET'}],
+        scope_types=base.SCOPE_TYPES),
     policy.DocumentedRuleDefault(
         PREFIX % 'create', base.ADMIN, 'Create an attribute.',
-        [{'path': PATH, 'method': 'POST'}]),
+        [{'path': PATH, 'method': 'POST'}],
+        scope_types=base.SCOPE_TYPES),
     policy.DocumentedRuleDefault(
         PREFIX % 'delete', base.ADMIN, 'Delete an attribute.',
-        [{'path': PATH + '/{attribute_uuid}', 'method': 'DELETE'}]),
+        [{'path': PATH + '/{attribute_uuid}', 'method': 'DELETE'}],
+        scope_types=base.SCOPE_TYPES),
 ]
 
 

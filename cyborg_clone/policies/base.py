@@ -3,9 +3,15 @@
 The policy target is always the resource's own project, so ``project_id``
 checks compare the caller with the owner of what is touched (upstream Cyborg
 compares the caller with itself).
+
+Every API rule is project-scoped (:data:`SCOPE_TYPES`): oslo.policy refuses
+system- and domain-scoped tokens before it evaluates the rule, admins
+included, and ``authorize`` answers them 403.
 """
 
 from oslo_policy import policy
+
+SCOPE_TYPES = ['project']
 
 ADMIN = 'rule:admin_api'
 SERVICE = 'rule:service_api'
@@ -14,6 +20,7 @@ PROJECT_MEMBER = 'rule:project_member'
 PROJECT_MANAGER = 'rule:project_manager'
 PROJECT_READER_OR_ADMIN = 'rule:project_reader_or_admin'
 PROJECT_MEMBER_OR_ADMIN = 'rule:project_member_or_admin'
+PROJECT_SERVICE = 'rule:project_service'
 # Any authenticated role may read device profiles: they are like flavors.
 # So may Nova with its service token alone, as when it rebuilds an
 # instance's request groups with its own credentials.
@@ -45,6 +52,13 @@ rules = [
     policy.RuleDefault('project_manager',
                        'role:manager and project_id:%(project_id)s',
                        description='Manager of the target\'s project.'),
+    # A service user (role service on its own user token, no service
+    # token) acting on its own project's resources, as upstream's
+    # project_member_or_service lets machine-to-machine callers do; it
+    # reaches no other project, unlike service_api.
+    policy.RuleDefault('project_service',
+                       'role:service and project_id:%(project_id)s',
+                       description='Service user of the target\'s project.'),
     policy.RuleDefault('project_reader_or_admin',
                        'rule:project_reader or rule:admin_api'),
     policy.RuleDefault('project_member_or_admin',

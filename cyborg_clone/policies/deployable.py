@@ -10,13 +10,16 @@ PATH = '/v2/deployables'
 rules = [
     policy.DocumentedRuleDefault(
         PREFIX % 'get_all', base.HARDWARE_READER, 'List deployables.',
-        [{'path': PATH, 'method': 'GET'}]),
+        [{'path': PATH, 'method': 'GET'}],
+        scope_types=base.SCOPE_TYPES),
     policy.DocumentedRuleDefault(
         PREFIX % 'get_one', base.HARDWARE_READER, 'Show a deployable.',
-        [{'path': PATH + '/{deployable_uuid}', 'method': 'GET'}]),
+        [{'path': PATH + '/{deployable_uuid}', 'method': 'GET'}],
+        scope_types=base.SCOPE_TYPES),
     policy.DocumentedRuleDefault(
         PREFIX % 'program', base.ADMIN, 'Program a deployable.',
-        [{'path': PATH + '/{deployable_uuid}/program', 'method': 'PATCH'}]),
+        [{'path': PATH + '/{deployable_uuid}/program', 'method': 'PATCH'}],
+        scope_types=base.SCOPE_TYPES),
 ]
 
 

@@ -10,17 +10,21 @@ PATH = '/v2/devices'
 rules = [
     policy.DocumentedRuleDefault(
         PREFIX % 'get_all', base.HARDWARE_READER, 'List devices.',
-        [{'path': PATH, 'method': 'GET'}]),
+        [{'path': PATH, 'method': 'GET'}],
+        scope_types=base.SCOPE_TYPES),
     policy.DocumentedRuleDefault(
         PREFIX % 'get_one', base.HARDWARE_READER, 'Show a device.',
-        [{'path': PATH + '/{device_uuid}', 'method': 'GET'}]),
+        [{'path': PATH + '/{device_uuid}', 'method': 'GET'}],
+        scope_types=base.SCOPE_TYPES),
     policy.DocumentedRuleDefault(
         PREFIX % 'enable', base.ADMIN, 'Enable a device.',
-        [{'path': PATH + '/{device_uuid}/enable', 'method': 'POST'}]),
+        [{'path': PATH + '/{device_uuid}/enable', 'method': 'POST'}],
+        scope_types=base.SCOPE_TYPES),
     policy.DocumentedRuleDefault(
         PREFIX % 'disable', base.ADMIN,
         'Disable a device (put it in maintenance).',
-        [{'path': PATH + '/{device_uuid}/disable', 'method': 'POST'}]),
+        [{'path': PATH + '/{device_uuid}/disable', 'method': 'POST'}],
+        scope_types=base.SCOPE_TYPES),
 ]
 
 

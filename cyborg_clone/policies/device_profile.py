@@ -10,18 +10,22 @@ PATH = '/v2/device_profiles'
 rules = [
     policy.DocumentedRuleDefault(
         PREFIX % 'get_all', base.ANY_READER, 'List device profiles.',
-        [{'path': PATH, 'method': 'GET'}]),
+        [{'path': PATH, 'method': 'GET'}],
+        scope_types=base.SCOPE_TYPES),
     policy.DocumentedRuleDefault(
         PREFIX % 'get_one', base.ANY_READER, 'Show a device profile.',
         [{'path': PATH + '/{device_profile_name_or_uuid}',
-          'method': 'GET'}]),
+          'method': 'GET'}],
+        scope_types=base.SCOPE_TYPES),
     policy.DocumentedRuleDefault(
         PREFIX % 'create', base.ADMIN, 'Create a device profile.',
-        [{'path': PATH, 'method': 'POST'}]),
+        [{'path': PATH, 'method': 'POST'}],
+        scope_types=base.SCOPE_TYPES),
     policy.DocumentedRuleDefault(
         PREFIX % 'delete', base.ADMIN, 'Delete device profiles.',
         [{'path': PATH + '/{device_profile_uuid}', 'method': 'DELETE'},
-         {'path': PATH + '?value={names}', 'method': 'DELETE'}]),
+         {'path': PATH + '?value={names}', 'method': 'DELETE'}],
+        scope_types=base.SCOPE_TYPES),
 ]
 
 

@@ -14,30 +14,36 @@ rules = [
         'Build an FPGA image from a DCP tarball, or register a built one.',
         [{'path': '/v2/{project_id}/cloudservers/fpga_image',
           'method': 'POST'},
-         {'path': PATH, 'method': 'POST'}]),
+         {'path': PATH, 'method': 'POST'}],
+        scope_types=base.SCOPE_TYPES),
     policy.DocumentedRuleDefault(
         PREFIX % 'get_all', base.PROJECT_READER_OR_ADMIN,
         'List the project\'s FPGA images and their associations.',
         [{'path': PATH + '/detail', 'method': 'GET'},
-         {'path': PATH + '/associations', 'method': 'GET'}]),
+         {'path': PATH + '/associations', 'method': 'GET'}],
+        scope_types=base.SCOPE_TYPES),
     policy.DocumentedRuleDefault(
         PREFIX % 'get_one', base.PROJECT_READER_OR_ADMIN,
         'Show one FPGA image (detail with fpga_image_id).',
-        [{'path': PATH + '/detail?fpga_image_id={id}', 'method': 'GET'}]),
+        [{'path': PATH + '/detail?fpga_image_id={id}', 'method': 'GET'}],
+        scope_types=base.SCOPE_TYPES),
     policy.DocumentedRuleDefault(
         PREFIX % 'delete', base.PROJECT_MEMBER_OR_ADMIN,
         'Delete an FPGA image.',
-        [{'path': PATH + '/{fpga_image_id}', 'method': 'DELETE'}]),
+        [{'path': PATH + '/{fpga_image_id}', 'method': 'DELETE'}],
+        scope_types=base.SCOPE_TYPES),
     policy.DocumentedRuleDefault(
         PREFIX % 'associate', base.PROJECT_MEMBER_OR_ADMIN,
         'Associate an FPGA image with a VM image.',
         [{'path': PATH + '/{fpga_image_id}/association',
-          'method': 'POST'}]),
+          'method': 'POST'}],
+        scope_types=base.SCOPE_TYPES),
     policy.DocumentedRuleDefault(
         PREFIX % 'disassociate', base.PROJECT_MEMBER_OR_ADMIN,
         'Disassociate an FPGA image from a VM image.',
         [{'path': PATH + '/{fpga_image_id}/association',
-          'method': 'DELETE'}]),
+          'method': 'DELETE'}],
+        scope_types=base.SCOPE_TYPES),
 ]
 
 

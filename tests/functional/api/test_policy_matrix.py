@@ -137,7 +137,7 @@ GET ?instance={instance}                         200 200 200 200 200 200 403
 GET ?instance={instance}&bind_state=resolved     200 200 200 200 200 200 403
 GET ?instance={busy_instance}&bind_state=resolved 423 423 423 423 200 423 403
 GET /{arq}                                       200 200 200 200 404 200 403
-POST                                             201 201 403 201 201 403 403
+POST                                             201 201 403 201 201 201 403
 PATCH (bind)                                     403 403 403 403 403 202 403
 PATCH (unbind)                                   403 403 403 403 403 202 403
 PATCH /{arq} (bind)                              403 403 403 403 403 202 403
