@@ -12,6 +12,7 @@ from cyborg_clone.api import errors
 from cyborg_clone.api import hooks
 from cyborg_clone.api import microversion
 from cyborg_clone.api import request_body
+from cyborg_clone.api import routing_cache
 from cyborg_clone.conductor import rpcapi as conductor_rpcapi
 
 
@@ -51,6 +52,7 @@ def setup_app(conf, conductor_api=None):
         guess_content_type_from_ext=False,
         debug=False,
     )
+    routing_cache.install(app)
     app = microversion.MicroversionMiddleware(app)
     app = request_body.ChunkedBodyMiddleware(app)
     app = auth.wrap(app, conf)

@@ -13,18 +13,31 @@ import json
 
 from oslo_log import log as logging
 import webob
-import webob.dec
+import webob.exc
 
 from cyborg_clone.api import fpga_image_errors
 
 LOG = logging.getLogger(__name__)
 
+# Longest message an error carries. Messages quote what the client sent
+# (a path, a query value, jsonschema's text about a body), and a client
+# must not get most of its request back.
+MESSAGE_LIMIT = 400
+
 _GENERIC_SERVER_ERROR = ('The server has either erred or is incapable of '
                          'performing the requested operation.')
 
 
+def shortened(message):
+    """``message`` cut to MESSAGE_LIMIT characters."""
+    if len(message) <= MESSAGE_LIMIT:
+        return message
+    return message[:MESSAGE_LIMIT] + '...'
+
+
 def error_body(status_code, faultstring):
     """The wire body for an error with this status and message."""
+    faultstring = shortened(faultstring)
     fault = {'faultcode': 'Client' if status_code < 500 else 'Server',
              'faultstring': faultstring, 'debuginfo': None}
     return json.dumps({'error_message': json.dumps(fault)})
@@ -50,24 +63,64 @@ def _faultstring(response, family):
 
 
 class ErrorFormatMiddleware:
+    """Rewrites error responses into the wire format; a plain WSGI
+    middleware, so a success passes through without being wrapped in WebOb
+    request and response objects."""
+
     def __init__(self, application):
         self.application = application
 
-    @webob.dec.wsgify
-    def __call__(self, request):
-        response = request.get_response(self.application)
-        if response.status_int < 400:
-            return response
-        family = fpga_image_errors.in_family(request.path_info)
-        faultstring = _faultstring(response, family)
-        if faultstring is None:
-            return response  # already in the wire format
-        if response.status_int >= 500:
-            LOG.error('%s %s failed with %s: %s', request.method,
-                      request.path, response.status, faultstring)
-            faultstring = _GENERIC_SERVER_ERROR
-        render = fpga_image_errors.body if family else error_body
-        response.body = render(response.status_int, faultstring).encode()
-        response.content_type = 'application/json'
-        response.charset = None
-        return response
+    def __call__(self, environ, start_response):
+        try:
+            status, headers, app_iter = _call(self.application, environ)
+        except webob.exc.HTTPException as error:
+            # What webob.dec.wsgify, which this used to be, answers.
+            return error(environ, start_response)
+        if int(status.split(' ', 1)[0]) < 400:
+            start_response(status, headers)
+            return app_iter
+        response = webob.Response(status=status, headerlist=list(headers),
+                                  app_iter=app_iter)
+        request = webob.Request(environ)
+        return _reformat(request, response)(environ, start_response)
+
+
+def _call(application, environ):
+    """(status, headers, app_iter) of ``application``, the way WebOb's
+    Request.call_application gets them: an exception handed to
+    start_response is raised, and output written through write() or
+    produced before start_response is collected first."""
+    captured = []
+    output = []
+
+    def start_response(status, headers, exc_info=None):
+        if exc_info is not None:
+            raise exc_info[1].with_traceback(exc_info[2])
+        captured[:] = [status, headers]
+        return output.append
+
+    app_iter = application(environ, start_response)
+    if output or not captured:
+        try:
+            output.extend(app_iter)
+        finally:
+            if hasattr(app_iter, 'close'):
+                app_iter.close()
+        app_iter = output
+    return captured[0], captured[1], app_iter
+
+
+def _reformat(request, response):
+    family = fpga_image_errors.in_family(request.path_info)
+    faultstring = _faultstring(response, family)
+    if faultstring is None:
+        return response  # already in the wire format
+    if response.status_int >= 500:
+        LOG.error('%s %s failed with %s: %s', request.method,
+                  request.path, response.status, faultstring)
+        faultstring = _GENERIC_SERVER_ERROR
+    render = fpga_image_errors.body if family else error_body
+    response.body = render(response.status_int, faultstring).encode()
+    response.content_type = 'application/json'
+    response.charset = None
+    return response

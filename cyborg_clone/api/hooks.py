@@ -17,11 +17,14 @@ class RequestStateHook(hooks.PecanHook):
         self.service_token_roles = auth.service_token_roles(conf)
 
     def before(self, state):
-        request = state.request
-        request.conf = self.conf
-        request.enforcer = self.enforcer
-        request.conductor_api = self.conductor_api
-        request.context = context.RequestContext.from_environ(
-            request.environ, service_token_roles=self.service_token_roles)
-        request.version = request.environ.get(
-            microversion.ENVIRON_KEY, microversion.MIN_VERSION)
+        environ = state.request.environ
+        # WebOb keeps a request's own attributes in this environ key; one
+        # update sets all five for a fraction of five attribute writes.
+        environ.setdefault('webob.adhoc_attrs', {}).update(
+            conf=self.conf,
+            enforcer=self.enforcer,
+            conductor_api=self.conductor_api,
+            context=context.RequestContext.from_environ(
+                environ, service_token_roles=self.service_token_roles),
+            version=environ.get(microversion.ENVIRON_KEY,
+                                microversion.MIN_VERSION))

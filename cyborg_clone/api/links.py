@@ -11,10 +11,12 @@ def base_url(request):
     return (request.host_url + request.script_name).rstrip('/')
 
 
-def make(request, collection, ident, bookmark=False):
+def make(request, collection, ident, bookmark=False, base=None):
     """Links for one item: ``self`` (versioned) and optionally
-    ``bookmark`` (unversioned)."""
-    base = base_url(request)
+    ``bookmark`` (unversioned). ``base``: base_url(request), when the
+    caller already has it (a list computes it once for all its items)."""
+    if base is None:
+        base = base_url(request)
     links = [{'href': '%s/v2/%s/%s' % (base, collection, ident),
               'rel': 'self'}]
     if bookmark:

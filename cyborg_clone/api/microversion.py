@@ -4,6 +4,7 @@ Clients ask with ``OpenStack-API-Version: accelerator 2.N`` (``latest`` for
 the newest). No header means the oldest version, which is what Nova sends.
 """
 
+import functools
 import re
 
 import webob
@@ -40,7 +41,13 @@ class Version(tuple):
 
     def matches(self, minimum):
         """True when this version is ``minimum`` ('2.N') or newer."""
-        return self >= Version(minimum)
+        return self >= _parsed(minimum)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(text):
+    # matches() is asked per item of a list, always with a literal.
+    return Version(text)
 
 
 MIN_VERSION = Version(VERSIONS[0])

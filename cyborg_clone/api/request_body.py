@@ -1,7 +1,11 @@
-"""Refuses request bodies the app could not read correctly."""
+"""Request bodies the app cannot read (411), and the wording of what the
+HTTP server refuses itself (bad framing, a body too large)."""
 
 import webob
 import webob.dec
+
+from cyborg_clone.api import errors
+from cyborg_clone.api import fpga_image_errors
 
 LENGTH_REQUIRED = ('This server cannot read a chunked request body; send '
                    'the body with a Content-Length header.')
@@ -12,13 +16,24 @@ def is_chunked(environ):
     return 'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower()
 
 
+def render_error(status, message, path):
+    """(content type, body) of an error the HTTP server answers before the
+    app sees the request (bad framing, a body too large), in the format
+    of the API the path belongs to."""
+    if fpga_image_errors.in_family(path):
+        body = fpga_image_errors.body(status, message)
+    else:
+        body = errors.error_body(status, message)
+    return 'application/json', body.encode()
+
+
 class ChunkedBodyMiddleware:
     """411 for a chunked body that the WSGI server does not end.
 
     WebOb reads a body without Content-Length only when the server sets
-    ``wsgi.input_terminated`` (gunicorn, cyborg-clone-api, uWSGI through
-    api/wsgi.py); under another server such a body would read as empty and
-    earn a misleading 400 about a missing body.
+    ``wsgi.input_terminated`` (cyborg-clone-api and gunicorn do, uWSGI
+    through api/wsgi.py); under another server such a body would read as
+    empty and earn a misleading 400 about a missing body.
     """
 
     def __init__(self, application):

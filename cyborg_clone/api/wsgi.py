@@ -7,19 +7,19 @@ builds the app, so a server that forks after importing this module gives
 every worker its own connections, and tests can import it freely. The RPC
 client connects on its first cast, in the worker that makes it.
 
-Nothing here is monkey patched by eventlet (only the ``cyborg-clone-api``
-command is): the app is plain blocking code, safe in threads, so the
-server's processes and threads are its concurrency. etc/cyborg_clone/
-uwsgi.ini and the README's "Deploying" section show how to run it.
+The app is plain blocking code, safe in threads, so the server's
+processes and threads are its concurrency. etc/cyborg_clone/uwsgi.ini and
+the README's "Deploying" section show how to run it.
 
 The app answers some requests without reading their body (a 401, 406 or
-404 comes before any controller). eventlet's server reads and drops such
-a body itself; gunicorn and uWSGI leave it in the connection, where it
-breaks the next request of a keep-alive client. ``DrainRequestBody``
-reads the rest once the app has answered, before the server sends the
-response, so those servers can keep the connection too. It also hands
-the app a chunked request body under uWSGI, which does not decode one
-into ``wsgi.input``.
+404 comes before any controller). cyborg-clone-api's own server reads
+every body before the app runs; gunicorn and uWSGI leave an unread body
+in the connection, where it breaks the next request of a keep-alive
+client. ``DrainRequestBody`` reads the rest once the app has answered,
+before the server sends the response, so those servers can keep the
+connection too. It also hands the app a chunked request body under uWSGI,
+which does not decode one into ``wsgi.input``. ``RefuseLargeBody`` holds
+those servers to ``[api]max_request_body_size`` as far as a WSGI app can.
 """
 
 import os
@@ -27,12 +27,12 @@ import threading
 
 from oslo_log import log as logging
 
-# The package only installs a warnings filter (eventlet's deprecation
-# notice, which importing oslo.messaging triggers); it patches nothing.
+# For its warnings filter (see there).
 from cyborg_clone import cmd  # noqa: F401
 from cyborg_clone.api import app as api_app
 from cyborg_clone.api import request_body
 from cyborg_clone.cmd import startup
+from cyborg_clone.common import http_server
 from cyborg_clone.db import api as db_api
 
 LOG = logging.getLogger(__name__)
@@ -58,7 +58,35 @@ def init_application():
                                default_config_files=config_files())
     startup.setup_logging(conf, 'cyborg-clone-api (WSGI)')
     db_api.configure(conf)
-    return api_app.setup_app(conf)
+    return RefuseLargeBody(api_app.setup_app(conf),
+                           conf.api.max_request_body_size)
+
+
+class RefuseLargeBody:
+    """413 for a body announced larger than ``limit``, without reading it.
+
+    cyborg-clone-api's server refuses such a request itself, before any
+    ``100 Continue`` (common/http_server.py). uWSGI and gunicorn hand the
+    app the body unread, so it is refused here: the app would otherwise
+    read it whole. A chunked body announces no size; limit it in the web
+    server in front.
+    """
+
+    def __init__(self, app, limit):
+        self.app = app
+        self.limit = limit
+
+    def __call__(self, environ, start_response):
+        if _content_length(environ) <= self.limit:
+            return self.app(environ, start_response)
+        content_type, body = request_body.render_error(
+            413, http_server.body_too_large(self.limit),
+            environ.get('PATH_INFO', ''))
+        # The unread body stays in the connection: end it.
+        start_response('413 Request Entity Too Large', [
+            ('Content-Type', content_type),
+            ('Content-Length', str(len(body))), ('Connection', 'close')])
+        return [body]
 
 
 class LazyApplication:

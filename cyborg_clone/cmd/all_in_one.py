@@ -2,15 +2,11 @@
 process, on SQLite and oslo.messaging's in-process transport.
 
 It migrates the database to the newest schema first, so a fresh machine
-needs no other step. The RPC servers use the threading executor, whose
-threads are green here like the API's connections.
+needs no other step. Everything runs on threads: the API's server (one
+process whatever [api]workers says), the RPC servers' threading executor
+and the periodic tasks.
 """
 
-from cyborg_clone import cmd
-
-cmd.monkey_patch()  # First: see cyborg_clone/cmd/__init__.py.
-
-# ruff: noqa: E402
 from cyborg_clone.api import app as api_app
 from cyborg_clone.cmd import agent
 from cyborg_clone.cmd import api
@@ -40,5 +36,6 @@ def main(argv=None):
     return service.Launcher([
         conductor.build_service(conf),
         agent.build_service(conf),
-        wsgi_server.Server(api_app.setup_app(conf), sock),
+        wsgi_server.Server(api_app.setup_app(conf), sock,
+                           api.server_settings(conf)),
     ]).run()

@@ -1,14 +1,12 @@
-"""cyborg-clone-api: the REST API on eventlet's WSGI server."""
+"""cyborg-clone-api: the REST API on its own HTTP server (common/
+http_server.py), with [api]workers processes."""
 
-from cyborg_clone import cmd
-
-cmd.monkey_patch()  # First: see cyborg_clone/cmd/__init__.py.
-
-# ruff: noqa: E402
 import sys
 
 from cyborg_clone.api import app as api_app
+from cyborg_clone.api import request_body
 from cyborg_clone.cmd import startup
+from cyborg_clone.common import http_server
 from cyborg_clone.common import wsgi_server
 from cyborg_clone.db import api as db_api
 
@@ -25,9 +23,16 @@ def listen(conf, prog):
             prog, conf.api.host_ip, conf.api.port, error.strerror or error))
 
 
+def server_settings(conf):
+    """How the API is served: [api] options, errors in the API's format."""
+    return http_server.Settings.from_conf(
+        conf, render_error=request_body.render_error)
+
+
 def main(argv=None):
     conf = startup.prepare(argv, PROG)
     db_api.configure(conf)
     app = api_app.setup_app(conf)
     sock = listen(conf, PROG)
-    return wsgi_server.serve(app, sock, conf.api.workers)
+    return wsgi_server.serve(app, sock, conf.api.workers,
+                             server_settings(conf))

@@ -12,9 +12,8 @@ then stops them in reverse order and closes the RPC transport. A service is
 anything with ``start()`` and ``stop()``; ``stop()`` returns once the
 service's work has finished.
 
-Everything here works with plain threads and in a process that eventlet
-has monkey-patched (threads are then green threads): nothing blocks
-outside ``threading``, ``select`` and ``os``, which eventlet patches.
+Everything here runs on plain threads; the main thread only waits for a
+stop signal.
 """
 
 import os
@@ -35,12 +34,11 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 class StopEvent:
     """An event set by a stop signal or ``set()``; the main thread waits.
 
-    A signal handler runs on top of whatever the main thread (under
-    eventlet: whichever green thread, or the hub) was doing, so it must not
-    take a lock or switch green threads, which rules out
-    ``threading.Event.set()``. The handler here only records the signal;
-    Python's C-level handler wakes ``wait()`` by writing to the pipe given
-    to ``signal.set_wakeup_fd()``.
+    A signal handler runs on top of whatever the main thread was doing,
+    possibly inside ``threading.Event.wait()`` holding the event's lock, so
+    it must not take a lock, which rules out ``threading.Event.set()``. The
+    handler here only records the signal; Python's C-level handler wakes
+    ``wait()`` by writing to the pipe given to ``signal.set_wakeup_fd()``.
     """
 
     def __init__(self):

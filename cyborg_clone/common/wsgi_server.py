@@ -1,115 +1,101 @@
-"""Serves a WSGI app with eventlet, in this process or in forked workers.
+"""Serves a WSGI app over HTTP, in this process or in forked workers.
 
-With one worker the server is a service of this process's ``Launcher``.
-With more, the parent binds the socket, forks the workers (each runs
-``eventlet.wsgi.server`` on the shared socket, and the kernel spreads the
-connections), restarts a worker that dies, and on SIGTERM or SIGINT
+``http_server`` does the HTTP (waitress, held to the API's rules); this
+module runs it. With one worker the server is a service of this process's
+``Launcher``. With more, the parent binds the socket, forks the workers
+(each serves the shared socket, and the kernel hands each connection to
+one of them), restarts a worker that dies, and on SIGTERM or SIGINT
 passes SIGTERM on and waits for the workers to finish their requests.
 
 The caller builds the app before forking; engines and RPC clients connect
 lazily, so the workers inherit no open connection.
-
-Import this module only in a process eventlet has patched: importing
-``eventlet.wsgi`` swaps green copies into ``http.server`` (seen with
-eventlet 0.41), which breaks plain-threaded HTTP servers of the process.
 """
 
-import logging as std_logging
 import os
 import signal
 import socket
 import threading
 import time
 
-import eventlet
-from eventlet import hubs
-from eventlet import wsgi
-import greenlet
 from oslo_log import log as logging
 
+from cyborg_clone.common import http_server
 from cyborg_clone.common import service
 
 LOG = logging.getLogger(__name__)
 
-# A client silent this long (idle keep-alive included) is disconnected, so
-# vanished clients do not hold green threads forever (nova's default).
-CLIENT_SOCKET_TIMEOUT = 900
+# After SIGTERM, seconds a worker gives requests in progress to finish.
+DRAIN_TIMEOUT = 20
 
-# After SIGTERM, seconds workers get to finish requests before SIGKILL.
+# After SIGTERM, seconds the parent gives workers before SIGKILL.
 GRACEFUL_SHUTDOWN_TIMEOUT = 30
 
+# Connections the kernel queues for accept() while every worker is busy.
+BACKLOG = 1024
 
-def listen(host, port, backlog=128):
+
+def listen(host, port, backlog=BACKLOG):
     """A listening TCP socket on ``host``:``port``.
 
     SO_REUSEPORT stays off, so a second server on a busy port fails here
     instead of silently sharing it.
     """
-    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-    sock = eventlet.listen((host, port), family=family, backlog=backlog,
-                           reuse_port=False)
+    family, socktype, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, socktype, proto)
+    try:
+        # A restart may bind while the last run's connections linger.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
     LOG.info('Listening on http://%s:%s', host, sock.getsockname()[1])
     return sock
 
 
 class Server:
-    """``app`` served on ``sock`` in a green thread; a Launcher service."""
+    """``app`` served on ``sock`` by threads of this process; a Launcher
+    service whose ``stop()`` lets requests in progress finish."""
 
-    def __init__(self, app, sock):
+    def __init__(self, app, sock, settings):
         self.app = app
         self.sock = sock
+        self.settings = settings
+        self._server = None
         self._thread = None
 
     def start(self):
-        self._thread = eventlet.spawn(
-            wsgi.server, self.sock, _input_terminated(self.app),
-            # oslo.log's default_log_levels sets this logger (access log).
-            log=logging.getLogger('eventlet.wsgi.server').logger,
-            keepalive=True,
-            socket_timeout=CLIENT_SOCKET_TIMEOUT,
-            # True would send tracebacks to clients.
-            debug=False)
+        self._server = http_server.make_server(self.app, self.sock,
+                                               self.settings)
+        self._thread = threading.Thread(target=self._server.serve,
+                                        name='http-server', daemon=True)
+        self._thread.start()
 
     def stop(self):
         """Stop accepting, close idle connections, finish requests."""
         if self._thread is None:
             return
-        # wsgi.server does the graceful part when its thread is killed.
-        self._thread.kill()
-        try:
-            self._thread.wait()
-        except greenlet.GreenletExit:
-            pass
+        self._server.stop(DRAIN_TIMEOUT)
+        self._thread.join()
 
 
-def _input_terminated(app):
-    """``app`` told that ``wsgi.input`` ends where the request body ends.
-
-    eventlet's input stops at Content-Length or at a chunked body's last
-    chunk, but does not say so; WebOb reads a body without Content-Length
-    only when ``wsgi.input_terminated`` says so (gunicorn sets it), and
-    would otherwise take a chunked body for an empty one.
-    """
-    def terminated(environ, start_response):
-        environ['wsgi.input_terminated'] = True
-        return app(environ, start_response)
-    return terminated
-
-
-def serve(app, sock, workers):
+def serve(app, sock, workers, settings):
     """Serve until SIGTERM or SIGINT; returns the exit status."""
     if workers == 1:
-        return service.Launcher([Server(app, sock)]).run()
-    return WorkerPool(app, sock, workers).run()
+        return service.Launcher([Server(app, sock, settings)]).run()
+    return WorkerPool(app, sock, workers, settings).run()
 
 
 class WorkerPool:
     """Forks and supervises ``workers`` processes serving ``app``."""
 
-    def __init__(self, app, sock, workers):
+    def __init__(self, app, sock, workers, settings):
         self.app = app
         self.sock = sock
         self.workers = workers
+        self.settings = settings
         self.children = set()
         # The parent alone keeps the write end open: when it dies, however
         # it dies, the workers read EOF and stop instead of living on.
@@ -155,11 +141,9 @@ class WorkerPool:
             # The signals stay blocked until the Launcher has its handlers
             # (it unblocks them): a SIGTERM sent to a worker just forked
             # during shutdown is then a clean stop, not a death by signal.
-            _own_logging_locks()
-            # A fresh hub: the parent's epoll descriptor must not be shared.
-            hubs.use_hub()
             os.close(self._parent_alive_w)
-            launcher = service.Launcher([Server(self.app, self.sock)])
+            launcher = service.Launcher([
+                Server(self.app, self.sock, self.settings)])
             _watch_parent(self._parent_alive_r, launcher)
             return launcher.run()
         except BaseException:
@@ -213,23 +197,6 @@ def _watch_parent(fd, launcher):
                     os.getpid())
         launcher.stop()
     threading.Thread(target=watch, daemon=True).start()
-
-
-def _own_logging_locks():
-    """Give this (forked) process logging locks of its own.
-
-    Under eventlet, oslo.log makes every handler lock a pipe holding one
-    token byte, and a fork shares that pipe: parent and workers would hold
-    one lock between them, and a worker killed while logging takes the
-    token with it, leaving the parent blocked at its next log line (the
-    one saying a worker died, so it never restarts it).
-    """
-    loggers = [logging.getLogger().logger] + [
-        logger for logger in std_logging.root.manager.loggerDict.values()
-        if isinstance(logger, std_logging.Logger)]
-    for logger in loggers:
-        for handler in logger.handlers:
-            handler.createLock()
 
 
 def _flush_logs():

@@ -7,6 +7,7 @@ whatever its length. State changes go through ``arq_state``.
 
 import dataclasses
 import datetime
+import functools
 import json
 
 import sqlalchemy as sa
@@ -49,25 +50,48 @@ class ARQ:
         return self.state in arq_state.RESOLVED
 
     @classmethod
+    @functools.cache
     def _select(cls):
-        arqs = models.AcceleratorRequest
-        handles = models.AttachHandle
-        profiles = models.DeviceProfile
+        # Plain table columns, in field order, so the rows are tuples that
+        # build an ARQ directly: no ORM entity per row. Built once; the
+        # statement is immutable and list() adds to copies of it.
+        arqs = models.AcceleratorRequest.__table__
+        handles = models.AttachHandle.__table__
+        profiles = models.DeviceProfile.__table__
         return (
-            sa.select(arqs,
-                      profiles.name.label('device_profile_name'),
-                      profiles.profile_json,
-                      handles.attach_type, handles.uuid.label('handle_uuid'),
-                      handles.attach_info)
-            .join(profiles, profiles.id == arqs.device_profile_id)
-            .outerjoin(handles, handles.id == arqs.attach_handle_id))
+            sa.select(arqs.c.id, arqs.c.uuid, arqs.c.state,
+                      profiles.c.name, arqs.c.device_profile_group_id,
+                      profiles.c.profile_json, arqs.c.project_id,
+                      arqs.c.hostname, arqs.c.device_rp_uuid,
+                      arqs.c.instance_uuid, arqs.c.deployable_id,
+                      handles.c.attach_type, handles.c.uuid,
+                      handles.c.attach_info, arqs.c.bind_failure,
+                      arqs.c.created_at, arqs.c.updated_at)
+            .select_from(
+                arqs.join(profiles, profiles.c.id == arqs.c.device_profile_id)
+                .outerjoin(handles, handles.c.id == arqs.c.attach_handle_id)))
 
     @classmethod
-    def _from_result(cls, result):
-        return cls._build(result.AcceleratorRequest,
-                          result.device_profile_name, result.profile_json,
-                          result.attach_type, result.handle_uuid,
-                          result.attach_info)
+    def _from_rows(cls, rows):
+        """ARQs from rows of _select(); a profile's groups are parsed once
+        per list, each ARQ getting its own copy of its group."""
+        groups_of = {}
+        arqs = []
+        for (id_, uuid, state, profile_name, group_id, profile_json,
+             project_id, hostname, rp_uuid, instance_uuid, deployable_id,
+             handle_type, handle_uuid, handle_info, bind_failure,
+             created_at, updated_at) in rows:
+            groups = groups_of.get(profile_json)
+            if groups is None:
+                groups = groups_of[profile_json] = json.loads(profile_json)
+            arqs.append(cls(
+                id_, uuid, state, profile_name, group_id,
+                dict(groups[group_id]) if group_id < len(groups) else {},
+                project_id, hostname, rp_uuid, instance_uuid, deployable_id,
+                handle_type or '', handle_uuid,
+                json.loads(handle_info) if handle_info else {},
+                bind_failure, created_at, updated_at))
+        return arqs
 
     @classmethod
     def _build(cls, row, profile_name, profile_json, handle_type=None,
@@ -84,20 +108,46 @@ class ARQ:
             attach_handle_info=json.loads(handle_info) if handle_info else {})
 
     @classmethod
+    @functools.cache
+    def _filtered(cls, filters, paged):
+        """_select() narrowed by ``filters`` (column names, or 'uuids' for
+        an IN, each compared with the bound parameter of that name),
+        ordered by id unless ``paged``. One statement object per shape,
+        so SQLAlchemy computes its cache key once, not on every list."""
+        arqs = models.AcceleratorRequest.__table__.c
+        statement = cls._select()
+        for name in filters:
+            if name == 'uuids':
+                statement = statement.where(arqs.uuid.in_(
+                    sa.bindparam('uuids', expanding=True)))
+            else:
+                statement = statement.where(arqs[name] == sa.bindparam(name))
+        if not paged:
+            # Without a page paginate() only orders: it reads no marker.
+            statement = base.paginate(None, statement, arqs, None)
+        return statement
+
+    @classmethod
     def list(cls, project_id=None, instance_uuid=None, uuids=None,
              page=None):
         """ARQs, optionally of one project, one instance or by uuid."""
-        arqs = models.AcceleratorRequest
-        statement = cls._select()
-        if project_id is not None:
-            statement = statement.where(arqs.project_id == project_id)
-        if instance_uuid is not None:
-            statement = statement.where(arqs.instance_uuid == instance_uuid)
+        params = {name: value for name, value in (
+            ('project_id', project_id), ('instance_uuid', instance_uuid))
+            if value is not None}
         if uuids is not None:
-            statement = statement.where(arqs.uuid.in_(uuids))
+            uuids = list(uuids)
+            if len(uuids) == 1:
+                params['uuid'] = uuids[0]  # an equality, not a 1-item IN
+            else:
+                params['uuids'] = uuids
+        statement = cls._filtered(tuple(params), page is not None)
         with db_api.reader() as session:
-            statement = base.paginate(session, statement, arqs, page)
-            return [cls._from_result(r) for r in session.execute(statement)]
+            if page is not None:
+                statement = base.paginate(
+                    session, statement, models.AcceleratorRequest.__table__.c,
+                    page)
+            rows = session.execute(statement, params).all()
+        return cls._from_rows(rows)
 
     @classmethod
     def get(cls, uuid):

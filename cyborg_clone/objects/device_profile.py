@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime
+import functools
 import json
 
 import sqlalchemy as sa
@@ -30,34 +31,62 @@ class DeviceProfile:
         return base.from_row(cls, row, groups=json.loads(row.profile_json))
 
     @classmethod
+    @functools.cache
+    def _select(cls, where=None, paged=False):
+        """The profiles' columns in field order (groups as its JSON), one
+        statement object per shape so SQLAlchemy keys it once. ``where``:
+        'names' (an IN of the ``names`` parameter), 'uuid' or 'name' (equal
+        to the parameter of that name); unpaged lists are ordered by id."""
+        table = models.DeviceProfile.__table__.c
+        statement = sa.select(table.id, table.uuid, table.name,
+                              table.description, table.profile_json,
+                              table.created_at, table.updated_at)
+        if where == 'names':
+            statement = statement.where(table.name.in_(
+                sa.bindparam('names', expanding=True)))
+        elif where is not None:
+            statement = statement.where(table[where] == sa.bindparam(where))
+        if where in (None, 'names') and not paged:
+            # Without a page paginate() only orders: it reads no marker.
+            statement = base.paginate(None, statement, table, None)
+        return statement
+
+    @classmethod
+    def _from_rows(cls, rows):
+        return [cls(id_, uuid, name, description, json.loads(groups),
+                    created_at, updated_at)
+                for (id_, uuid, name, description, groups, created_at,
+                     updated_at) in rows]
+
+    @classmethod
     def list(cls, names=None, page=None):
+        where, params = ('names', {'names': list(names)}) if names else (
+            None, {})
+        statement = cls._select(where, page is not None)
         with db_api.reader() as session:
-            statement = sa.select(models.DeviceProfile)
-            if names:
-                statement = statement.where(
-                    models.DeviceProfile.name.in_(names))
-            statement = base.paginate(session, statement,
-                                      models.DeviceProfile, page)
-            return [cls._from_row(row)
-                    for row in session.scalars(statement)]
+            if page is not None:
+                statement = base.paginate(
+                    session, statement, models.DeviceProfile.__table__.c,
+                    page)
+            rows = session.execute(statement, params).all()
+        return cls._from_rows(rows)
 
     @classmethod
     def get_by_uuid(cls, uuid):
-        return cls._get(models.DeviceProfile.uuid == uuid, uuid)
+        return cls._get('uuid', uuid)
 
     @classmethod
     def get_by_name(cls, name):
-        return cls._get(models.DeviceProfile.name == name, name)
+        return cls._get('name', name)
 
     @classmethod
-    def _get(cls, condition, ident):
+    def _get(cls, column, ident):
         with db_api.reader() as session:
-            row = session.scalars(
-                sa.select(models.DeviceProfile).where(condition)
-            ).one_or_none()
-        if row is None:
+            rows = session.execute(cls._select(column),
+                                   {column: ident}).all()
+        if not rows:
             raise exception.DeviceProfileNotFound(ident=ident)
-        return cls._from_row(row)
+        return cls._from_rows(rows)[0]
 
     @classmethod
     def create(cls, name, groups, description=None, uuid=None):

@@ -32,7 +32,7 @@ import warnings
 
 import requests
 
-# nova's dependencies warn on import (eventlet's deprecation); the caller
+# nova's dependencies warn on import (deprecation notices); the caller
 # shows stderr when a phase fails and it should hold only what went wrong.
 warnings.simplefilter('ignore')
 

@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 
@@ -14,6 +15,8 @@ from tests.functional import processes
 
 pytestmark = pytest.mark.slow
 
+BODY_LIMIT = 65536
+
 
 @pytest.fixture
 def api(tmp_path, migrated_template):
@@ -21,7 +24,8 @@ def api(tmp_path, migrated_template):
     port = processes.free_port()
     config = processes.write_config(tmp_path, {
         'DEFAULT': {'transport_url': 'fake:/'},
-        'api': {'port': port, 'workers': 2, 'auth_strategy': 'noauth'},
+        'api': {'port': port, 'workers': 2, 'auth_strategy': 'noauth',
+                'max_request_body_size': BODY_LIMIT},
     })
     with processes.Process('cyborg-clone-api', config, tmp_path) as process:
         processes.wait_for_http(process, 'http://127.0.0.1:%d/' % port)
@@ -71,10 +75,38 @@ def test_a_dead_worker_is_replaced_and_sigterm_stops_all(api):
     assert not any(os.path.exists('/proc/%d' % pid) for pid in workers)
 
 
-def run_patched(*lines):
-    """Run ``lines`` in a new interpreter that eventlet has patched, as
-    the API command is (wsgi_server needs that); what it printed."""
-    script = '\n'.join(('from cyborg_clone import cmd', 'cmd.monkey_patch()',
+def raw_exchange(port, request):
+    """Send the bytes of ``request``; (status, faultstring) of the answer,
+    after which the server must have closed the connection."""
+    with socket.create_connection(('127.0.0.1', port), timeout=10) as sock:
+        sock.sendall(request)
+        data = b''
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b'\r\n\r\n')
+    assert b'100 Continue' not in head
+    fault = json.loads(json.loads(body)['error_message'])
+    return int(head.split()[1]), fault['faultstring']
+
+
+def test_the_server_refuses_bad_framing_and_large_bodies_in_api_format(
+        api):
+    _, port = api
+    post = (b'POST /v2/device_profiles HTTP/1.1\r\nHost: test\r\n'
+            b'Content-Type: application/json\r\n')
+    status, message = raw_exchange(
+        port, post + b'Content-Length: %d\r\nExpect: 100-continue\r\n\r\n'
+        % (BODY_LIMIT + 1))
+    assert (status, str(BODY_LIMIT) in message) == (413, True), message
+    status, message = raw_exchange(
+        port, post + b'Content-Length: +2\r\n\r\n[]')
+    assert (status, 'Content-Length' in message) == (400, True), message
+
+
+def run_script(*lines):
+    """Run ``lines`` in a new interpreter (the test process has threads,
+    which a fork must not inherit); what it printed."""
+    script = '\n'.join(('from cyborg_clone.common import http_server',
                         'from cyborg_clone.common import wsgi_server')
                        + lines)
     result = subprocess.run([sys.executable, '-c', script],
@@ -83,36 +115,20 @@ def run_patched(*lines):
     return result.stdout.strip()
 
 
-def test_workers_get_logging_locks_of_their_own():
-    # oslo.log's pipe locks would otherwise be shared by the parent and
-    # its forked workers (see wsgi_server._own_logging_locks).
-    printed = run_patched(
-        'import logging',
-        'from oslo_log import pipe_mutex',
-        'logging.Handler.createLock = pipe_mutex.pipe_createLock',
-        'handler = logging.StreamHandler()',
-        'logging.getLogger("cyborg_clone").addHandler(handler)',
-        'before = handler.lock',
-        'wsgi_server._own_logging_locks()',
-        'assert handler.lock is not before',
-        'assert handler.lock.rfd != before.rfd',
-        'print("own locks")',
-    )
-    assert printed == 'own locks'
-
-
 def test_a_worker_told_to_stop_as_it_starts_stops_cleanly():
     # The pool's shutdown can SIGTERM a worker it has just forked to
     # replace a dead one; the worker must exit 0, not die of the signal.
-    printed = run_patched(
+    printed = run_script(
         'import os, signal',
         'sock = wsgi_server.listen("127.0.0.1", 0)',
+        'settings = http_server.Settings(threads=2, client_socket_timeout=5,',
+        '    max_request_body_size=1024, max_connections=16)',
         'def app(environ, start_response):',
         '    start_response("204 No Content", [])',
         '    return []',
         'statuses = []',
         'for _ in range(5):',
-        '    pool = wsgi_server.WorkerPool(app, sock, 1)',
+        '    pool = wsgi_server.WorkerPool(app, sock, 1, settings)',
         '    pool._spawn()',
         '    (pid,) = pool.children',
         '    os.kill(pid, signal.SIGTERM)',

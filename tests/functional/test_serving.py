@@ -1,6 +1,6 @@
 """The API served the three documented ways, each with two workers:
-``cyborg-clone-api`` (eventlet, [api]workers), gunicorn (gthread workers)
-and uWSGI with etc/cyborg_clone/uwsgi.ini.
+``cyborg-clone-api`` (its own server, [api]workers), gunicorn (gthread
+workers) and uWSGI with etc/cyborg_clone/uwsgi.ini.
 
 For each: many requests on one persistent HTTP/1.1 connection, several
 such connections at once, and every worker serving, with no connection
@@ -14,6 +14,7 @@ import json
 import os
 import pathlib
 import signal
+import socket
 import subprocess
 import threading
 
@@ -312,3 +313,26 @@ def test_a_chunked_body_is_read(server):
     closes = process.command == 'uwsgi'
     assert response.will_close is closes, dict(response.headers)
     assert len(sockets) == 1 + closes
+
+
+def test_a_body_announced_over_the_limit_is_refused_unread(server):
+    # [api]max_request_body_size is 1 MiB by default; the body is never
+    # sent. gunicorn invites it ("100 Continue") before the app can look
+    # at the request; the API's own server and uWSGI's router do not.
+    process, port = server
+    with socket.create_connection(('127.0.0.1', port),
+                                  timeout=CLIENT_TIMEOUT) as sock:
+        sock.sendall(b'POST /v2/device_profiles HTTP/1.1\r\nHost: test\r\n'
+                     b'Content-Type: application/json\r\n'
+                     b'Content-Length: 2097152\r\n'
+                     b'Expect: 100-continue\r\n\r\n')
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        while response.status == 100:
+            response = http.client.HTTPResponse(sock)
+            response.begin()
+        body = response.read()
+
+    assert response.status == 413, process.log()
+    fault = json.loads(json.loads(body)['error_message'])
+    assert '1048576 bytes' in fault['faultstring']

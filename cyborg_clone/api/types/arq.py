@@ -20,9 +20,9 @@ class ARQ(base.APIBase):
     attach_handle_info = wtypes.DictType(wtypes.text, wtypes.text)
 
     @classmethod
-    def convert(cls, request, obj):
+    def convert(cls, request, obj, link_base=None):
         return cls.build(obj, links.make(request, 'accelerator_requests',
-                                         obj.uuid))
+                                         obj.uuid, base=link_base))
 
 
 class ARQCollection(base.Collection):

@@ -12,8 +12,9 @@ class Attribute(base.APIBase):
     value = base.text
 
     @classmethod
-    def convert(cls, request, obj):
-        return cls.build(obj, links.make(request, 'attributes', obj.uuid))
+    def convert(cls, request, obj, link_base=None):
+        return cls.build(obj, links.make(request, 'attributes', obj.uuid,
+                                         base=link_base))
 
 
 class AttributeCollection(base.Collection):

@@ -21,11 +21,11 @@ class Deployable(base.APIBase):
     bitstream_id = base.text
 
     @classmethod
-    def convert(cls, request, obj):
+    def convert(cls, request, obj, link_base=None):
         attributes = json.dumps([{key: value}
                                  for key, value in obj.attributes])
         return cls.build(obj, links.make(request, 'deployables', obj.uuid,
-                                         bookmark=True),
+                                         bookmark=True, base=link_base),
                          attributes_list=attributes)
 
 

@@ -16,9 +16,10 @@ class Device(base.APIBase):
     status = base.text
 
     @classmethod
-    def convert(cls, request, obj):
+    def convert(cls, request, obj, link_base=None):
         status = obj.status if request.version.matches('2.3') else base.Unset
-        return cls.build(obj, links.make(request, 'devices', obj.uuid),
+        return cls.build(obj, links.make(request, 'devices', obj.uuid,
+                                         base=link_base),
                          status=status)
 
 

@@ -11,9 +11,9 @@ class DeviceProfile(base.APIBase):
     groups = [base.StringDict]
 
     @classmethod
-    def convert(cls, request, obj):
+    def convert(cls, request, obj, link_base=None):
         return cls.build(obj, links.make(request, 'device_profiles',
-                                         obj.uuid))
+                                         obj.uuid, base=link_base))
 
 
 class DeviceProfileCollection(base.Collection):
