@@ -9,6 +9,7 @@ import oslo_messaging as messaging
 from cyborg_clone.agent import resource_tracker
 from cyborg_clone.agent import rpcapi
 from cyborg_clone.clients import image_store
+from cyborg_clone.common import keyed_locks
 from cyborg_clone.drivers import base
 from cyborg_clone.drivers import report
 
@@ -27,6 +28,7 @@ class AgentManager:
             drivers = base.load_drivers(conf)
         self.tracker = resource_tracker.ResourceTracker(drivers)
         self._images = None
+        self._loading = keyed_locks.KeyedLocks()
 
     @property
     def images(self):
@@ -55,15 +57,21 @@ class AgentManager:
     def program(self, context, deployable_name, image_id):
         """RPC: load image ``image_id`` onto a deployable of this host.
 
-        The image is fetched (and its size and sha256 checked) into a
-        private temporary directory, named after its id for the tools that
-        load by id, and removed afterwards whatever happens.
+        One load at a time per deployable. The card is read first (the
+        driver's discovery), so that an agent that restarted while a load
+        ran trusts nothing it remembers: when the card runs ``image_id``
+        already (a conductor that resumed a bind asks again for a load
+        that finished) nothing is loaded. Otherwise the image is fetched
+        (and its size and sha256 checked) into a private temporary
+        directory, named after its id for the tools that load by id, and
+        removed afterwards whatever happens.
 
-        :returns: ``{"function_id": what the card runs now, "report": the
-            host's discovery report taken after the load}``, so the
-            conductor records the new state without waiting for the next
-            periodic report; ``"report"`` is None when a driver failed to
-            discover (that report is cast to the conductor instead).
+        :returns: ``{"function_id": what the card runs now (None when
+            nothing was loaded), "report": the host's discovery report
+            taken after the load}``, so the conductor records the new state
+            without waiting for the next periodic report; ``"report"`` is
+            None when a driver failed to discover (that report is cast to
+            the conductor instead).
         :raises DeployableNotFound: when no driver reports the deployable.
         :raises Invalid: for an id that is not an FPGA image id.
         :raises ImageNotFound, ImageCorrupt: when the image cannot be
@@ -71,7 +79,25 @@ class AgentManager:
         :raises DriverError: when the driver fails to program it.
         """
         image_store.check_image_id(image_id)
-        driver = self.tracker.driver_of(deployable_name)
+        with self._loading.hold(deployable_name):
+            driver = self.tracker.driver_of(deployable_name)
+            if _runs(driver, deployable_name, image_id):
+                LOG.info('Deployable %s runs image %s already; not loading '
+                         'it again.', deployable_name, image_id)
+                function_id = None
+            else:
+                function_id = self._load(driver, deployable_name, image_id)
+        found = self.tracker.discover()
+        if found.failed:
+            # The answer's report has no room to say that a driver failed,
+            # and applied as complete it would delete that driver's cards:
+            # the answer carries none, and the full report goes as a cast.
+            self._send(context, found)
+            return {'function_id': function_id, 'report': None}
+        return {'function_id': function_id,
+                'report': report.to_primitive(found)}
+
+    def _load(self, driver, deployable_name, image_id):
         os.makedirs(self.conf.state_path, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix='cyborg-clone-image-',
                                          dir=self.conf.state_path) as work:
@@ -83,12 +109,21 @@ class AgentManager:
                      '%s.', image_id, deployable_name, driver.name)
             function_id = driver.program(deployable_name, path)
         LOG.info('Deployable %s now runs %s.', deployable_name, function_id)
-        found = self.tracker.discover()
-        if found.failed:
-            # The answer's report has no room to say that a driver failed,
-            # and applied as complete it would delete that driver's cards:
-            # the answer carries none, and the full report goes as a cast.
-            self._send(context, found)
-            return {'function_id': function_id, 'report': None}
-        return {'function_id': function_id,
-                'report': report.to_primitive(found)}
+        return function_id
+
+
+def _runs(driver, deployable_name, image_id):
+    """Whether the card, read now, runs ``image_id`` on the deployable;
+    False when it cannot be read (the load verifies what it did)."""
+    try:
+        devices = driver.discover()
+    except Exception as error:
+        LOG.warning('Could not read deployable %s before loading image %s '
+                    'onto it (%s); loading it.', deployable_name, image_id,
+                    resource_tracker.failure_reason(driver.name, error))
+        return False
+    for device in devices:
+        for deployable in device.deployables:
+            if deployable.name == deployable_name:
+                return deployable.bitstream_id == image_id
+    return False

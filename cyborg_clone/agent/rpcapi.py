@@ -16,8 +16,11 @@ class AgentAPI(rpc.ClientAPI):
                 timeout=None):
         """Ask ``hostname``'s agent to load ``image_id`` onto a deployable
         and wait; returns ``{"function_id", "report"}`` (see the agent's
-        ``program``)."""
-        cctxt = self.client.prepare(server=hostname, timeout=timeout,
-                                    version='1.1')
+        ``program``). The agent must show it is alive every
+        ``[conductor]agent_call_monitor_timeout`` seconds meanwhile, or the
+        call raises MessagingTimeout early."""
+        cctxt = self.client.prepare(
+            server=hostname, timeout=timeout, version='1.1',
+            call_monitor_timeout=self.conf.conductor.agent_call_monitor_timeout)
         return cctxt.call(context, 'program',
                           deployable_name=deployable_name, image_id=image_id)

@@ -1,22 +1,38 @@
-"""Binding workflow: finish what the API started and tell Nova.
+"""Binding workflow: finish what the API started and tell Nova; any
+conductor can resume it where another one died.
 
-The API moved the ARQs to BindStarted with the chosen deployable. Here each
-ARQ, in its own short transaction, claims a free attach handle and becomes
-Bound, or becomes BindFailed with a reason. When its device profile group
-asks for a bitstream or function the deployable does not hold
+The API moved the ARQs to BindStarted with the chosen deployable. The
+conductor that picks the cast up owns them (``bind_ownership``); when it
+dies another adopts them (``bind_recovery``) and runs this same workflow.
+Each ARQ, in its own short transaction, claims a free attach handle and
+becomes Bound, or becomes BindFailed with a reason. When its device profile
+group asks for a bitstream or function the deployable does not hold
 (``required_image``), the claimed handle is recorded on the still
-BindStarted ARQ, the host's agent loads the image (``deployable_programming``,
-outside any transaction), and only then does the ARQ become Bound; a failed
-load releases the handle and fails the ARQ with the reason. Whatever
-happens (no free handle, a lost race, a failed load, an unexpected error)
-every ARQ ends resolved, and once all ARQs of an instance are resolved Nova
-gets one event per ARQ, so Nova never waits for an event that will not
-come.
+BindStarted ARQ, the host's agent loads the image
+(``deployable_programming``, outside any transaction), and only then does
+the ARQ become Bound; a failed load releases the handle and fails the ARQ
+with the reason. A resumed ARQ that holds a handle already keeps it (it
+never claims a second one) and asks the agent again; the agent re-reads
+the card first and does not load again an image the card runs. Every write
+first checks that this conductor still owns the ARQ
+(``bind_ownership.hold``), so one taken for dead cannot undo its adopter's
+work. Whatever happens every ARQ ends resolved.
+
+Nova: once all ARQs of an instance are resolved, the owner of the resolved
+ARQs sends one ``accelerator-request-bound`` event per ARQ, then records
+``notified_at``. That is at-least-once: a conductor killed after Nova took
+the events but before the record committed has them sent again by its
+adopter, a window of one UPDATE. The other order (record, then send) would
+be at-most-once, and a death in between would lose the events for good:
+nova-compute would wait out its ``arq_binding_timeout`` and fail the build,
+while an event nobody waits for any more is only logged by nova. Within a
+process one thread at a time sends an instance's events.
 """
 
 import dataclasses
 import datetime
 import json
+import uuid as uuid_lib
 
 from oslo_log import log as logging
 import sqlalchemy as sa
@@ -24,6 +40,7 @@ import sqlalchemy as sa
 from cyborg_clone.agent import rpcapi as agent_rpcapi
 from cyborg_clone.clients import nova
 from cyborg_clone.common import exception
+from cyborg_clone.common import keyed_locks
 from cyborg_clone.conductor import deployable_programming
 from cyborg_clone.conductor import required_image
 from cyborg_clone.db import api as db_api
@@ -31,8 +48,14 @@ from cyborg_clone.db import models
 from cyborg_clone.objects import arq as arq_obj
 from cyborg_clone.objects import arq_state
 from cyborg_clone.objects import attach_handle
+from cyborg_clone.objects import bind_ownership
 
 LOG = logging.getLogger(__name__)
+
+# The owner of binds run by a caller that is no registered conductor
+# (tests, tools): one per process, in no conductors row, so a sweeping
+# conductor adopts what it leaves unfinished.
+UNREGISTERED = str(uuid_lib.uuid4())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,9 +68,31 @@ class _Claimed:
     image_id: str
 
 
+_NOTIFYING = keyed_locks.KeyedLocks()
+
+
 def bind_arqs(conf, context, arq_uuids, nova_client=None, agent_api=None,
-              placement=None):
-    """Resolve the ARQs ``arq_uuids`` and notify Nova for their instances.
+              placement=None, owner=None):
+    """Take the ARQs ``arq_uuids`` of a bind cast that nobody owns yet,
+    resolve them and notify Nova for their instances.
+
+    :param owner: the calling conductor's id (``conductor_lease``);
+        UNREGISTERED when not given.
+    """
+    owner = owner or UNREGISTERED
+    mine = bind_ownership.own(arq_uuids, owner)
+    others = [uuid for uuid in arq_uuids if uuid not in mine]
+    if others:
+        LOG.info('ARQs %s are no longer binding or already have a '
+                 'conductor; skipped.', ', '.join(others))
+    resume(conf, context, mine, owner, nova_client=nova_client,
+           agent_api=agent_api, placement=placement)
+
+
+def resume(conf, context, arq_uuids, owner, nova_client=None,
+           agent_api=None, placement=None):
+    """Resolve the BindStarted ARQs ``arq_uuids`` that ``owner`` owns,
+    from wherever their bind stopped, and notify Nova.
 
     ARQs are handled one after the other, so when several ARQs of an
     instance ask for the same bitstream on one deployable, the first loads
@@ -55,50 +100,52 @@ def bind_arqs(conf, context, arq_uuids, nova_client=None, agent_api=None,
     """
     instances = set()
     for uuid in arq_uuids:
-        instance = _bind_one(conf, context, agent_api, placement, uuid)
+        instance = _bind_one(conf, context, agent_api, placement, uuid,
+                             owner)
         if instance is not None:
             instances.add(instance)
-    notify_resolved(nova_client or nova.NovaClient(conf), instances)
+    notify_resolved(nova_client or nova.NovaClient(conf), instances, owner)
 
 
-def _bind_one(conf, context, agent_api, placement, uuid):
+def _bind_one(conf, context, agent_api, placement, uuid, owner):
     """Bind one ARQ; the instance it belongs to, or None if it was
-    unbound or deleted meanwhile."""
+    unbound, deleted or taken over meanwhile."""
     try:
         with db_api.writer() as session:
-            outcome = _claim(session, uuid)
+            outcome = _claim(session, uuid, owner)
     except exception.CyborgCloneException as error:
         # Typically a concurrent unbind/delete; nothing is held.
         LOG.info('ARQ %s not bound: %s', uuid, error)
         return None
     except Exception:
         LOG.exception('Binding ARQ %s failed unexpectedly.', uuid)
-        return _fail_alone(uuid, 'internal error while binding')
+        return _fail_alone(uuid, 'internal error while binding', owner)
     if not isinstance(outcome, _Claimed):
         return outcome
     return _program_then_bind(conf, context, agent_api, placement, uuid,
-                              outcome)
+                              outcome, owner)
 
 
-def _claim(session, uuid):
+def _claim(session, uuid, owner):
     """In ``session``: bind the ARQ, fail it, or claim a handle for it
-    while its deployable is programmed (then a _Claimed). Otherwise the
-    instance uuid, or None when the ARQ is no longer binding."""
+    while its deployable is programmed (then a _Claimed); otherwise the
+    instance uuid. An ARQ that claimed a handle before (its bind is being
+    resumed) goes on with that handle.
+
+    :raises Conflict: when ``owner`` no longer binds the ARQ.
+    """
+    bind_ownership.hold(session, uuid, owner)
     arqs, deployables = models.AcceleratorRequest, models.Deployable
     row = session.execute(
-        sa.select(arqs.state, arqs.instance_uuid,
-                  arqs.device_profile_group_id,
+        sa.select(arqs.instance_uuid, arqs.device_profile_group_id,
+                  arqs.attach_handle_id,
                   models.DeviceProfile.profile_json,
                   deployables, models.Device.hostname)
         .join(models.DeviceProfile,
               models.DeviceProfile.id == arqs.device_profile_id)
         .outerjoin(deployables, deployables.id == arqs.deployable_id)
         .outerjoin(models.Device, models.Device.id == deployables.device_id)
-        .where(arqs.uuid == uuid)).one_or_none()
-    if row is None or row.state != arq_state.BIND_STARTED:
-        LOG.info('ARQ %s is no longer binding (%s); skipped.', uuid,
-                 row.state if row else 'deleted')
-        return None
+        .where(arqs.uuid == uuid)).one()
     deployable = row.Deployable
     if deployable is None or deployable.vanished_at is not None:
         # Gone since the API accepted the bind: the row left, or is kept
@@ -112,15 +159,21 @@ def _claim(session, uuid):
     except exception.Invalid as error:
         _fail(session, uuid, error.faultstring)
         return row.instance_uuid
-    if image_id is not None and attach_handle.any_in_use(session,
-                                                         deployable.id):
+    held = row.attach_handle_id
+    if image_id is not None and attach_handle.any_in_use(
+            session, deployable.id, besides=held):
         # Loading would pull the running function from under the
         # instances using the other accelerators.
         _fail(session, uuid, 'the chosen device runs another function '
                              'and is in use; it cannot load image %s'
                              % image_id)
         return row.instance_uuid
-    handle_id = attach_handle.claim(session, deployable.id)
+    if held is not None:
+        LOG.info('ARQ %s resumes binding with attach handle %d, claimed '
+                 'before.', uuid, held)
+        handle_id = held
+    else:
+        handle_id = attach_handle.claim(session, deployable.id)
     if handle_id is None:
         _fail(session, uuid, 'no free accelerator left on the chosen device')
         return row.instance_uuid
@@ -129,15 +182,18 @@ def _claim(session, uuid):
                              attach_handle_id=handle_id)
         LOG.info('ARQ %s bound to attach handle %d.', uuid, handle_id)
         return row.instance_uuid
-    # Held by the ARQ, so an unbind or delete meanwhile releases it and a
-    # PATCH .../program is refused while the load runs.
-    session.execute(sa.update(arqs).where(arqs.uuid == uuid)
-                    .values(attach_handle_id=handle_id))
+    # Held by the ARQ, so an unbind or delete meanwhile releases it, a
+    # PATCH .../program is refused while the load runs, and a conductor
+    # resuming the bind goes on with this handle.
+    if held is None:
+        session.execute(sa.update(arqs).where(arqs.uuid == uuid)
+                        .values(attach_handle_id=handle_id))
     return _Claimed(instance_uuid=row.instance_uuid, hostname=row.hostname,
                     deployable_name=deployable.name, image_id=image_id)
 
 
-def _program_then_bind(conf, context, agent_api, placement, uuid, claimed):
+def _program_then_bind(conf, context, agent_api, placement, uuid, claimed,
+                       owner):
     LOG.info('ARQ %s waits for image %s to load onto %s.', uuid,
              claimed.image_id, claimed.deployable_name)
     try:
@@ -147,18 +203,19 @@ def _program_then_bind(conf, context, agent_api, placement, uuid, claimed):
             placement)
     except exception.CyborgCloneException as error:
         return _fail_alone(uuid, 'loading image %s failed: %s'
-                           % (claimed.image_id, error.faultstring))
+                           % (claimed.image_id, error.faultstring), owner)
     except Exception:
         LOG.exception('Loading image %s for ARQ %s failed unexpectedly.',
                       claimed.image_id, uuid)
         return _fail_alone(uuid, 'internal error while loading image %s'
-                           % claimed.image_id)
+                           % claimed.image_id, owner)
     try:
         with db_api.writer() as session:
+            bind_ownership.hold(session, uuid, owner)
             arq_state.transition(session, 'bind_succeeded', [uuid])
     except exception.CyborgCloneException as error:
-        # Unbound or deleted while the image loaded; that released the
-        # handle.
+        # Unbound or deleted while the image loaded, which released the
+        # handle, or taken over by another conductor, which goes on.
         LOG.info('ARQ %s not bound after loading: %s', uuid, error)
         return None
     LOG.info('ARQ %s bound after loading image %s.', uuid, claimed.image_id)
@@ -173,11 +230,16 @@ def _fail(session, uuid, reason):
     LOG.warning('ARQ %s failed to bind: %s', uuid, reason)
 
 
-def _fail_alone(uuid, reason):
+def _fail_alone(uuid, reason, owner, take=False):
     """Mark BindFailed in a transaction of its own; the instance, or None
-    (also when the ARQ stopped binding meanwhile)."""
+    (also when the ARQ stopped binding or is no longer ``owner``'s). With
+    ``take`` the ARQ is taken from whoever owns it first."""
     try:
         with db_api.writer() as session:
+            if take:
+                bind_ownership.take(session, uuid, owner)
+            else:
+                bind_ownership.hold(session, uuid, owner)
             _fail(session, uuid, reason)
         return arq_obj.ARQ.get(uuid).instance_uuid
     except exception.CyborgCloneException as error:
@@ -189,17 +251,30 @@ def _fail_alone(uuid, reason):
         return None
 
 
-def notify_resolved(nova_client, instance_uuids):
-    """Send Nova the events of every instance whose ARQs are resolved."""
+def notify_resolved(nova_client, instance_uuids, owner):
+    """For each instance whose ARQs are all resolved, send Nova the events
+    of the ARQs ``owner`` owns and has not reported yet, then record that
+    they were sent (whatever Nova answered: the client retries and logs
+    what it could not deliver)."""
     for instance in sorted(instance_uuids):
-        arqs = arq_obj.ARQ.list(instance_uuid=instance)
-        if arqs and all(arq.resolved for arq in arqs):
-            nova_client.send_bound_events(instance, arqs)
+        try:
+            with _NOTIFYING.hold(instance):
+                uuids = bind_ownership.unnotified(instance, owner)
+                if not uuids:
+                    continue
+                nova_client.send_bound_events(
+                    instance, arq_obj.ARQ.list(uuids=uuids))
+                bind_ownership.mark_notified(uuids, owner)
+        except Exception:
+            # The sweep of bind_recovery tries again.
+            LOG.exception('Notifying Nova of instance %s failed.', instance)
 
 
-def fail_stuck_binds(conf, context, nova_client=None):
-    """Fail ARQs stuck in BindStarted longer than [conductor]bind_timeout
-    (their conductor died or the cast was lost)."""
+def fail_stuck_binds(conf, context, nova_client=None, owner=None):
+    """Fail ARQs stuck in BindStarted longer than [conductor]bind_timeout,
+    whoever owns them: the last resort when even resuming did not end
+    them (an agent that never answers, a conductor that hangs)."""
+    owner = owner or UNREGISTERED
     table = models.AcceleratorRequest
     cutoff = models.utcnow() - datetime.timedelta(
         seconds=conf.conductor.bind_timeout)
@@ -212,9 +287,10 @@ def fail_stuck_binds(conf, context, nova_client=None):
     for uuid in stuck:
         instance = _fail_alone(
             uuid, 'binding did not finish within %d seconds'
-            % conf.conductor.bind_timeout)
+            % conf.conductor.bind_timeout, owner, take=True)
         if instance is not None:
             instances.add(instance)
     if instances:
-        notify_resolved(nova_client or nova.NovaClient(conf), instances)
+        notify_resolved(nova_client or nova.NovaClient(conf), instances,
+                        owner)
     return stuck

@@ -7,7 +7,17 @@ the agent with a blocking RPC call of at most
 and verifies it, and answers with a fresh discovery report, which is
 applied here like any report, so the deployable's ``bitstream_id`` and
 function trait change in one place only (device sync).
+
+While it works the agent says it is alive every half
+``[conductor]agent_call_monitor_timeout`` (oslo.messaging's call
+monitoring). When it falls silent (it died, or the message bus restarted
+and took the answer along) the agent is asked again, until
+``program_timeout`` has passed since the first ask: the agent re-reads the
+card before loading and does not load again an image the card runs, so
+asking twice loads once.
 """
+
+import time
 
 from oslo_log import log as logging
 import oslo_messaging as messaging
@@ -21,6 +31,9 @@ LOG = logging.getLogger(__name__)
 # Time the API allows the conductor beyond the agent's own deadline, for
 # the database work on either side of the call.
 _BOOKKEEPING_SECONDS = 30
+
+# A call given less time than this could not even reach the agent.
+_MIN_ASK_SECONDS = 2
 
 
 def api_timeout(conf):
@@ -55,7 +68,8 @@ def load(conf, context, agent_api, hostname, deployable_name, image_id,
     apply the report it answers with (to ``placement`` too, when given:
     the function trait changes there at once).
 
-    :returns: the function id the card runs now.
+    :returns: the function id the card runs now (None when it ran the
+        image already and nothing was loaded).
     :raises Conflict: when the card or its driver refuses the image (the
         driver's reason is in the message: an image the card cannot take is
         a problem with the request, not with the service), or the host no
@@ -65,9 +79,8 @@ def load(conf, context, agent_api, hostname, deployable_name, image_id,
     :raises ServiceUnavailable: when the agent does not answer in time.
     """
     try:
-        answer = agent_api.program(context, hostname, deployable_name,
-                                   image_id,
-                                   timeout=conf.conductor.program_timeout)
+        answer = _ask(conf, context, agent_api, hostname, deployable_name,
+                      image_id)
     except exception.DriverError as error:
         raise exception.Conflict(
             reason='deployable %s could not be programmed with image %s: %s'
@@ -77,10 +90,6 @@ def load(conf, context, agent_api, hostname, deployable_name, image_id,
         raise exception.Conflict(
             reason='host %s no longer reports deployable %s.'
                    % (hostname, deployable_name)) from None
-    except messaging.MessagingTimeout:
-        raise exception.ServiceUnavailable(
-            reason='the agent of host %s did not answer within %d seconds.'
-                   % (hostname, conf.conductor.program_timeout)) from None
     if answer['report'] is not None:
         device_sync.apply_report(context, hostname, answer['report'],
                                  placement=placement)
@@ -90,3 +99,32 @@ def load(conf, context, agent_api, hostname, deployable_name, image_id,
         LOG.warning('Host %s loaded image %s onto %s but sent no report.',
                     hostname, image_id, deployable_name)
     return answer['function_id']
+
+
+def _ask(conf, context, agent_api, hostname, deployable_name, image_id):
+    """The agent's answer to ``program``, asking again each time it falls
+    silent, until ``program_timeout`` seconds have passed.
+
+    :raises ServiceUnavailable: once they have.
+    """
+    timeout = conf.conductor.program_timeout
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return agent_api.program(context, hostname, deployable_name,
+                                     image_id, timeout=timeout)
+        except messaging.MessagingTimeout:
+            timeout = deadline - time.monotonic()
+            if timeout < _MIN_ASK_SECONDS:
+                raise exception.ServiceUnavailable(
+                    reason='the agent of host %s did not answer within %d '
+                           'seconds.' % (hostname,
+                                         conf.conductor.program_timeout)
+                ) from None
+        LOG.warning('The agent of host %s fell silent while loading image %s '
+                    'onto %s (it or the message bus restarted); asking it '
+                    'again for the %d seconds left.', hostname, image_id,
+                    deployable_name, timeout)
+        # A bus that fails at once must not make this spin.
+        time.sleep(min(1.0, timeout - _MIN_ASK_SECONDS))
+        timeout = deadline - time.monotonic()

@@ -4,6 +4,7 @@ import oslo_messaging as messaging
 
 from cyborg_clone.agent import rpcapi as agent_rpcapi
 from cyborg_clone.conductor import arq_binding
+from cyborg_clone.conductor import bind_recovery
 from cyborg_clone.conductor import deployable_programming
 from cyborg_clone.conductor import device_sync
 from cyborg_clone.conductor import fpga_image_build
@@ -15,13 +16,19 @@ from cyborg_clone.objects import device
 class ConductorManager:
     target = messaging.Target(version=rpcapi.RPC_API_VERSION)
 
-    def __init__(self, conf, agent_api=None, factory=None):
+    def __init__(self, conf, agent_api=None, factory=None, lease=None):
+        """:param lease: this conductor's bind_recovery.Lease; one that
+            registers on first use when not given."""
         self.conf = conf
         self.agent_api = agent_api or agent_rpcapi.AgentAPI(conf)
         self._factory = factory
         # One per conductor: it remembers what each host last sent to
         # Placement, so unchanged reports cost Placement nothing.
         self.placement = placement_report.PlacementReport(conf)
+        self.lease = lease or bind_recovery.Lease(conf)
+        self.recovery = bind_recovery.Recovery(
+            conf, self.lease, agent_api=self.agent_api,
+            placement=self.placement)
 
     @property
     def factory(self):
@@ -34,7 +41,7 @@ class ConductorManager:
     def bind_arqs(self, context, arq_uuids):
         arq_binding.bind_arqs(self.conf, context, arq_uuids,
                               agent_api=self.agent_api,
-                              placement=self.placement)
+                              placement=self.placement, owner=self.lease.id)
 
     def report_data(self, context, hostname, report, failed_drivers=None):
         device_sync.apply_report(context, hostname, report,
@@ -64,5 +71,11 @@ class ConductorManager:
 
     def periodic_tasks(self, context):
         """Housekeeping run every [conductor]periodic_interval."""
-        arq_binding.fail_stuck_binds(self.conf, context)
+        arq_binding.fail_stuck_binds(self.conf, context,
+                                     owner=self.lease.id)
         fpga_image_build.recover(self.conf)
+
+    def recover_binds(self, context):
+        """Adopt and resume orphaned binds; run every
+        [conductor]heartbeat_interval."""
+        return self.recovery.sweep(context)

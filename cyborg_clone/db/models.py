@@ -184,6 +184,10 @@ class AcceleratorRequest(TimestampMixin, Base):
         sa.Index('ix_accelerator_requests_instance_uuid', 'instance_uuid'),
         sa.Index('ix_accelerator_requests_project_id', 'project_id'),
         sa.Index('ix_accelerator_requests_state', 'state'),
+        # Each conductor's sweep looks for resolved ARQs Nova was not told
+        # about; Bound rows pile up, unnotified ones are few.
+        sa.Index('ix_accelerator_requests_state_notified_at', 'state',
+                 'notified_at'),
     )
 
     id = orm.mapped_column(sa.Integer, primary_key=True)
@@ -206,6 +210,29 @@ class AcceleratorRequest(TimestampMixin, Base):
         unique=True)
     bind_started_at = orm.mapped_column(_datetime())
     bind_failure = orm.mapped_column(_string(255))
+    # The conductor (conductors.id) that finishes this bind and tells Nova.
+    # No foreign key: a dead conductor's row goes, its ARQs stay for
+    # another conductor to adopt.
+    bind_owner = orm.mapped_column(_string(36))
+    # When Nova was sent this ARQ's accelerator-request-bound event; NULL
+    # until then (and again once the ARQ is bound anew).
+    notified_at = orm.mapped_column(_datetime())
+
+
+class Conductor(Base):
+    """A running conductor process and its heartbeat. The binds a
+    conductor owns are adopted by the others once it stops beating."""
+
+    __tablename__ = 'conductors'
+
+    # A new uuid each time a conductor process starts.
+    id = orm.mapped_column(_string(36), primary_key=True)
+    host = orm.mapped_column(_string(255), nullable=False)
+    pid = orm.mapped_column(sa.Integer, nullable=False)
+    started_at = orm.mapped_column(_datetime(), nullable=False,
+                                   default=utcnow)
+    heartbeat_at = orm.mapped_column(_datetime(), nullable=False,
+                                     default=utcnow)
 
 
 class HostReport(Base):

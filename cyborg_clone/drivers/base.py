@@ -4,6 +4,7 @@ import abc
 import json
 import os
 import tempfile
+import threading
 
 from oslo_utils import importutils
 
@@ -92,6 +93,12 @@ class Driver(abc.ABC):
         """
 
 
+# Loads of two deployables may end at once (the agent serves calls on
+# threads); each record rewrites the whole file, and must not drop the
+# other's entry.
+_RECORDING = threading.Lock()
+
+
 class LoadedImages:
     """Which image id a driver last loaded onto each deployable, on disk.
 
@@ -121,17 +128,20 @@ class LoadedImages:
         return self._read().get(deployable_name)
 
     def record(self, deployable_name, image_id, function_id):
-        loaded = self._read()
-        loaded[deployable_name] = {'image_id': image_id,
-                                   'function_id': function_id}
-        # A temporary file renamed into place: a crash or a concurrent
-        # discovery never sees half a file.
-        os.makedirs(self.conf.state_path, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.conf.state_path,
-                                   prefix=os.path.basename(self.path))
-        with os.fdopen(fd, 'w') as out:
-            json.dump(loaded, out, sort_keys=True)
-        os.replace(tmp, self.path)
+        """Record a load the driver verified: the card runs
+        ``function_id``, loaded from ``image_id``."""
+        with _RECORDING:
+            loaded = self._read()
+            loaded[deployable_name] = {'image_id': image_id,
+                                       'function_id': function_id}
+            # A temporary file renamed into place: a crash or a concurrent
+            # discovery never sees half a file.
+            os.makedirs(self.conf.state_path, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.conf.state_path,
+                                       prefix=os.path.basename(self.path))
+            with os.fdopen(fd, 'w') as out:
+                json.dump(loaded, out, sort_keys=True)
+            os.replace(tmp, self.path)
 
     def _read(self):
         try:

@@ -236,8 +236,10 @@ class ARQ:
                 values = dict(binding)
                 values['deployable_id'] = deployables[
                     binding['device_rp_uuid']].id
+                # A new bind: no conductor has it yet, Nova is to be told.
                 arq_state.transition(session, 'bind', [uuid],
                                      bind_started_at=now, bind_failure=None,
+                                     bind_owner=None, notified_at=None,
                                      **values)
 
     @staticmethod

@@ -45,11 +45,15 @@ def claim(session, deployable_id):
         lost.append(handle_id)
 
 
-def any_in_use(session, deployable_id):
-    """Whether an ARQ holds one of the deployable's handles."""
+def any_in_use(session, deployable_id, besides=None):
+    """Whether an ARQ holds one of the deployable's handles (other than
+    handle ``besides``, the caller's own)."""
     table = models.AttachHandle
-    return session.scalar(sa.select(sa.exists().where(
-        table.deployable_id == deployable_id, table.in_use.is_(True))))
+    condition = sa.and_(table.deployable_id == deployable_id,
+                        table.in_use.is_(True))
+    if besides is not None:
+        condition = sa.and_(condition, table.id != besides)
+    return session.scalar(sa.select(sa.exists().where(condition)))
 
 
 def release_for_arqs(session, arq_uuids):

@@ -156,6 +156,7 @@ def test_stuck_binds_are_failed_after_the_timeout(conf):
         uuids)
     arq = arq_obj.ARQ.get(uuids[0])
     assert arq.state == 'BindFailed'
-    assert 'did not finish within 600 seconds' in arq.bind_failure
+    assert ('did not finish within %d seconds'
+            % conf.conductor.bind_timeout) in arq.bind_failure
     assert nova.sent == [(INSTANCE, sorted((u, 'BindFailed')
                                            for u in uuids))]

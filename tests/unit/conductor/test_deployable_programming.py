@@ -114,11 +114,32 @@ def test_deployable_its_host_no_longer_reports_is_a_conflict(
     assert 'host-a' in str(caught.value)
 
 
-def test_silent_agent_is_service_unavailable(conf, target):
+def test_silent_agent_is_asked_again_then_service_unavailable(conf, target):
+    # A silent agent (dead, or its answer lost with the message bus) is
+    # asked again until program_timeout has passed since the first ask.
+    conf.set_override('program_timeout', 3, group='conductor')
     agent = AgentStub(messaging.MessagingTimeout('no reply'))
     with pytest.raises(exception.ServiceUnavailable):
         program(conf, agent, target.uuid)
+    assert len(agent.calls) >= 2
+    assert agent.calls[0][3] == 3
+    assert all(call[3] < 3 for call in agent.calls[1:])
     assert bitstream(target.uuid) is None
+
+
+def test_an_agent_back_after_falling_silent_finishes_the_load(conf, target):
+    agent = AgentStub(messaging.MessagingTimeout('no reply'))
+    original = agent.program
+
+    def back_on_second_ask(*args, **kwargs):
+        if agent.calls:
+            agent.error = None
+        return original(*args, **kwargs)
+
+    agent.program = back_on_second_ask
+    assert program(conf, agent, target.uuid) == target.uuid
+    assert len(agent.calls) == 2
+    assert bitstream(target.uuid) == IMAGE
 
 
 def test_api_waits_longer_than_the_conductor_waits(conf):

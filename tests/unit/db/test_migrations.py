@@ -54,6 +54,11 @@ ADDS = {
     '0005': {'tables': set(),
              'columns': {('host_reports', 'failed_drivers')},
              'indexes': set()},
+    '0006': {'tables': {'conductors'},
+             'columns': {('accelerator_requests', 'bind_owner'),
+                         ('accelerator_requests', 'notified_at')},
+             'indexes': {('accelerator_requests',
+                          'ix_accelerator_requests_state_notified_at')}},
 }
 
 REVISIONS = [script.revision for script in migration.scripts()]
@@ -205,3 +210,25 @@ def test_a_downgrade_that_does_not_restore_the_schema_is_caught(tmp_path):
     assert after != before
     assert ('ix_extra', ('type',), False) in after['devices']['indexes']
     db_api.reset()
+
+
+def test_arqs_resolved_before_0006_count_as_reported_to_nova(empty_conf):
+    # The code before 0006 told Nova as it resolved them: no conductor
+    # may report them again. A bind in flight is left to be adopted.
+    conf = empty_conf
+    migration.upgrade(conf, '0005')
+    insert('device_profiles', id=1, uuid='dp', name='dp',
+           profile_json='[{}]', created_at=NOW)
+    later = NOW + datetime.timedelta(seconds=5)
+    for number, state, updated in ((1, 'Bound', later),
+                                   (2, 'BindFailed', None),
+                                   (3, 'BindStarted', later),
+                                   (4, 'Initial', None)):
+        insert('accelerator_requests', id=number, uuid='a%d' % number,
+               state=state, device_profile_id=1, device_profile_group_id=0,
+               created_at=NOW, updated_at=updated)
+    migration.upgrade(conf, '0006')
+    assert sorted(select_all('accelerator_requests', 'uuid', 'notified_at',
+                             'bind_owner')) == [
+        ('a1', later, None), ('a2', NOW, None), ('a3', None, None),
+        ('a4', None, None)]
