@@ -10,17 +10,19 @@ from cyborg_clone.conf import conductor
 from cyborg_clone.conf import database
 from cyborg_clone.conf import default
 from cyborg_clone.conf import fpga_image
+from cyborg_clone.conf import gpu_devices
 from cyborg_clone.conf import huawei_vu9p
 from cyborg_clone.conf import image_store
 from cyborg_clone.conf import intel_opae
 from cyborg_clone.conf import nova
 from cyborg_clone.conf import object_store
+from cyborg_clone.conf import pci
 from cyborg_clone.conf import placement
 from cyborg_clone.conf import xilinx
 
 _MODULES = (default, api, database, conductor, agent, nova, placement,
             object_store, image_store, fpga_image, xilinx, huawei_vu9p,
-            intel_opae)
+            intel_opae, gpu_devices, pci)
 
 
 def register_opts(conf):

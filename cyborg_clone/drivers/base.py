@@ -17,6 +17,8 @@ DRIVERS = {
     'xilinx': 'cyborg_clone.drivers.xilinx.XilinxDriver',
     'huawei_vu9p': 'cyborg_clone.drivers.huawei_vu9p.HuaweiVU9PDriver',
     'intel_opae': 'cyborg_clone.drivers.intel_opae.IntelOPAEDriver',
+    'nvidia_gpu': 'cyborg_clone.drivers.nvidia_gpu.NvidiaGPUDriver',
+    'pci': 'cyborg_clone.drivers.generic_pci.GenericPCIDriver',
 }
 
 
@@ -31,6 +33,25 @@ class Driver(abc.ABC):
     Drivers read sysfs below ``conf.agent.sysfs_root`` (``/`` in
     production, a fixture tree in tests) and run vendor tools at paths
     their own options name, so both can be faked.
+
+    Optional capabilities, for drivers whose devices need them; callers
+    check with ``getattr(driver, name, None)``, and every one raises
+    ``DriverError`` saying what failed (the vendor tool's message):
+
+    ``cleanup(deployable_name)``
+        Make the deployable's device fit for the next tenant after an
+        unbind (an NVMe secure erase, a PCI reset), as configured for it.
+        Returns the action run (``"nvme-secure-erase"``,
+        ``"pci-reset"``), or None when none is configured; returning
+        means the device is clean. Unknown deployable: ``unknown()``.
+    ``create_mdev(parent_address, mdev_type)``
+        Create a mediated device (a vGPU) of ``mdev_type`` on the parent
+        at PCI ``parent_address``, which must be a parent the driver
+        reports with that type. Returns its new uuid, the mediated device
+        existing by then.
+    ``remove_mdev(mdev_uuid)``
+        Remove a mediated device ``create_mdev`` made; one that no longer
+        exists is not an error (an unbind redone after a crash).
     """
 
     #: The name operators list in ``[agent]enabled_drivers``; reported as

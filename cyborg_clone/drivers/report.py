@@ -7,13 +7,21 @@ JSON strings.
 
 import dataclasses
 
+# The trait by which Placement providers are known to be Cyborg's; drivers
+# of devices nova could also manage report it themselves (upstream's GPU
+# and PCI drivers do), and Placement reporting adds it to every provider.
+OWNER_TRAIT = 'OWNER_CYBORG'
+
 
 @dataclasses.dataclass(frozen=True)
 class AttachHandle:
     """One assignable accelerator, e.g. one PCI function.
 
     ``attach_type`` is PCI, MDEV or TEST_PCI; ``attach_info`` for PCI is
-    ``{"domain": "0000", "bus": "5e", "device": "00", "function": "1"}``.
+    ``{"domain": "0000", "bus": "5e", "device": "00", "function": "1"}``;
+    for MDEV (one instance of a vGPU type a parent can hold) it is the
+    parent's address plus ``asked_type`` (the mdev type id) and a
+    ``vgpu_mark`` unique among the parent's instances (``nvidia-223_0``).
     """
 
     attach_type: str
