@@ -179,3 +179,30 @@ def writer():
     with _get()._writer() as session:
         with session.begin():
             yield session
+
+
+# MySQL/MariaDB's deadlock (1213) and lock wait timeout (1205), and
+# PostgreSQL's deadlock_detected: the database rolled the transaction back
+# and says to run it again.
+_RETRYABLE = {1213, 1205, '40P01'}
+
+
+def is_deadlock(error):
+    """True when ``error`` (an SQLAlchemy error) is a deadlock the database
+    resolved by rolling this transaction back."""
+    orig = getattr(error, 'orig', None)
+    code = getattr(orig, 'pgcode', None) or (
+        orig.args[0] if getattr(orig, 'args', None) else None)
+    return isinstance(error, sa.exc.DBAPIError) and code in _RETRYABLE
+
+
+def retry_on_deadlock(function, attempts=5):
+    """``function()``, run again (up to ``attempts`` times) when its
+    transaction is picked as a deadlock victim; it must do all its work in
+    transactions of its own."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return function()
+        except sa.exc.DBAPIError as error:
+            if attempt == attempts or not is_deadlock(error):
+                raise

@@ -100,11 +100,16 @@ def own(uuids, owner):
     (adopted while the cast was delayed, or a cast delivered twice) are
     left to their owner."""
     arqs = _arqs()
-    with db_api.writer() as session:
-        taken = {uuid for uuid, _state in _take(
-            session, sa.and_(arqs.uuid.in_(list(uuids)),
-                             arqs.state == arq_state.BIND_STARTED,
-                             arqs.bind_owner.is_(None)), owner)}
+
+    def take():
+        # Concurrent casts lock rows of one table; MariaDB may pick one
+        # as a deadlock victim, which is safe to run again.
+        with db_api.writer() as session:
+            return {uuid for uuid, _state in _take(
+                session, sa.and_(arqs.uuid.in_(list(uuids)),
+                                 arqs.state == arq_state.BIND_STARTED,
+                                 arqs.bind_owner.is_(None)), owner)}
+    taken = db_api.retry_on_deadlock(take)
     return [uuid for uuid in uuids if uuid in taken]
 
 
