@@ -21,7 +21,7 @@ language = 'en'
 # The microversion selector of os-api-ref; a test checks these against
 # cyborg_clone/api/microversion.py.
 os_api_ref_min_microversion = '2.0'
-os_api_ref_max_microversion = '2.3'
+os_api_ref_max_microversion = '2.4'
 
 
 def _openstackdocstheme_usable():

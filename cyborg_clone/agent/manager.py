@@ -1,7 +1,9 @@
 """The agent's RPC endpoint and its periodic report to the conductor."""
 
+import concurrent.futures
 import os
 import tempfile
+import threading
 
 from oslo_log import log as logging
 import oslo_messaging as messaging
@@ -11,6 +13,7 @@ from cyborg_clone.agent import rpcapi
 from cyborg_clone.clients import image_store
 from cyborg_clone.common import keyed_locks
 from cyborg_clone.drivers import base
+from cyborg_clone.drivers import mdev
 from cyborg_clone.drivers import report
 
 LOG = logging.getLogger(__name__)
@@ -29,6 +32,7 @@ class AgentManager:
         self.tracker = resource_tracker.ResourceTracker(drivers)
         self._images = None
         self._loading = keyed_locks.KeyedLocks()
+        self._cleanups = _Cleanups()
 
     @property
     def images(self):
@@ -97,6 +101,60 @@ class AgentManager:
         return {'function_id': function_id,
                 'report': report.to_primitive(found)}
 
+    def prepare_handle(self, context, deployable_name, attach_type,
+                       attach_info):
+        """RPC: make the device an attach handle stands for. An MDEV
+        handle gets a mediated device of its ``asked_type`` on its parent
+        (``mdevctl start``).
+
+        :returns: what the bound ARQ attaches (``mdev.bound_attach_info``).
+        :raises DriverError: when the handle's type is made by no driver,
+            the driver cannot, or its tool fails (with its message).
+        """
+        driver = self.tracker.driver_of(deployable_name)
+        create = getattr(driver, 'create_mdev', None)
+        if attach_type != 'MDEV' or create is None:
+            raise driver.error('%s handles of %s are not made at bind.'
+                               % (attach_type, deployable_name))
+        parent = _address(attach_info)
+        mdev_uuid = create(parent, attach_info['asked_type'])
+        return mdev.bound_attach_info(parent, attach_info['asked_type'],
+                                      mdev_uuid)
+
+    def release_handle(self, context, deployable_name, attach_type,
+                       attach_info):
+        """RPC: undo ``prepare_handle`` (``mdevctl stop``); nothing to do
+        for a handle that was not made or is gone already."""
+        if attach_type != 'MDEV' or not attach_info.get('uuid'):
+            return
+        driver = self.tracker.driver_of(deployable_name)
+        remove = getattr(driver, 'remove_mdev', None)
+        if remove is not None:
+            remove(attach_info['uuid'])
+
+    def clean_deployable(self, context, deployable_name):
+        """RPC: run the deployable's cleanup; the action run, or None when
+        its driver has none configured for it.
+
+        A request for a deployable whose cleanup runs already (a
+        conductor asking again) waits for that one and shares its
+        outcome; an agent that restarted runs it anew.
+
+        :raises DriverError: saying what failed.
+        """
+        return self._cleanups.run(deployable_name, self._clean)
+
+    def _clean(self, deployable_name):
+        driver = self.tracker.driver_of(deployable_name)
+        cleanup = getattr(driver, 'cleanup', None)
+        if cleanup is None:
+            return None
+        action = cleanup(deployable_name)
+        if action is not None:
+            LOG.info('Deployable %s cleaned with %s.', deployable_name,
+                     action)
+        return action
+
     def _load(self, driver, deployable_name, image_id):
         os.makedirs(self.conf.state_path, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix='cyborg-clone-image-',
@@ -127,3 +185,34 @@ def _runs(driver, deployable_name, image_id):
             if deployable.name == deployable_name:
                 return deployable.bitstream_id == image_id
     return False
+
+
+def _address(attach_info):
+    """The PCI address of a handle's ``domain/bus/device/function``."""
+    return '%(domain)s:%(bus)s:%(device)s.%(function)s' % attach_info
+
+
+class _Cleanups:
+    """Cleanups running in this process, one per deployable: a second ask
+    for a deployable joins the running one."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._running = {}
+
+    def run(self, name, clean):
+        with self._lock:
+            running = self._running.get(name)
+            mine = running is None
+            if mine:
+                running = self._running[name] = concurrent.futures.Future()
+        if not mine:
+            return running.result()
+        try:
+            running.set_result(clean(name))
+        except BaseException as error:
+            running.set_exception(error)
+        finally:
+            with self._lock:
+                del self._running[name]
+        return running.result()

@@ -12,6 +12,7 @@ from cyborg_clone.api import errors
 from cyborg_clone.api import hooks
 from cyborg_clone.api import microversion
 from cyborg_clone.api import request_body
+from cyborg_clone.api import request_guard
 from cyborg_clone.api import routing_cache
 from cyborg_clone.conductor import rpcapi as conductor_rpcapi
 
@@ -37,9 +38,13 @@ def setup_app(conf, conductor_api=None):
        the caller before any work is done.
     3. ChunkedBodyMiddleware: a 411 for a body the app could not read
        (once the caller is known, so strangers still get their 401).
-    4. MicroversionMiddleware: picks the version (406 for a bad one) and
-       stamps the version headers on every versioned response.
-    5. Pecan with the WSME controllers.
+    4. RequestGuardMiddleware: 400 for a method, path, query or body no
+       route can take (undecodable, repeated, too deeply nested), before
+       anything parses them; it reads the body once.
+    5. MicroversionMiddleware: picks the version (400 for a header it
+       cannot parse, 406 for an unsupported one) and stamps the version
+       headers on every versioned response.
+    6. Pecan with the WSME controllers.
     """
     _cache_pecan_argspecs()
     if conductor_api is None:
@@ -54,6 +59,7 @@ def setup_app(conf, conductor_api=None):
     )
     routing_cache.install(app)
     app = microversion.MicroversionMiddleware(app)
+    app = request_guard.RequestGuardMiddleware(app)
     app = request_body.ChunkedBodyMiddleware(app)
     app = auth.wrap(app, conf)
     return errors.ErrorFormatMiddleware(app)

@@ -76,6 +76,14 @@ class ErrorFormatMiddleware:
         except webob.exc.HTTPException as error:
             # What webob.dec.wsgify, which this used to be, answers.
             return error(environ, start_response)
+        except Exception:
+            # A fault of the service (request_guard has turned away what
+            # a client could get wrong): logged, answered without detail.
+            LOG.exception('%s %r failed', environ.get('REQUEST_METHOD'),
+                          shortened(environ.get('PATH_INFO', '')))
+            status, headers, app_iter = (
+                '500 Internal Server Error',
+                [('Content-Type', 'application/json')], [b'{}'])
         if int(status.split(' ', 1)[0]) < 400:
             start_response(status, headers)
             return app_iter
@@ -111,13 +119,15 @@ def _call(application, environ):
 
 
 def _reformat(request, response):
-    family = fpga_image_errors.in_family(request.path_info)
+    # The raw path: webob would decode it, and it may not be UTF-8.
+    path = request.environ.get('PATH_INFO', '')
+    family = fpga_image_errors.in_family(path)
     faultstring = _faultstring(response, family)
     if faultstring is None:
         return response  # already in the wire format
     if response.status_int >= 500:
-        LOG.error('%s %s failed with %s: %s', request.method,
-                  request.path, response.status, faultstring)
+        LOG.error('%s %r failed with %s: %s', request.method, shortened(path),
+                  response.status, faultstring)
         faultstring = _GENERIC_SERVER_ERROR
     render = fpga_image_errors.body if family else error_body
     response.body = render(response.status_int, faultstring).encode()

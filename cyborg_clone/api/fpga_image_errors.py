@@ -19,6 +19,7 @@ STATUS_CODES = {
     409: 'FPGA.0409',  # conflicting concurrent change
     411: 'FPGA.0411',  # a chunked body the server cannot read
     413: 'FPGA.0413',  # a body over [api]max_request_body_size
+    415: 'FPGA.0415',  # a body not declared JSON
     500: 'FPGA.0500',  # internal error
     503: 'FPGA.0503',  # a backend service is unavailable
 }

@@ -22,6 +22,7 @@ VERSIONS = [
     '2.1',  # ARQ bind (PATCH) may set /project_id.
     '2.2',  # GET /v2/device_profiles/{name_or_uuid} accepts a name.
     '2.3',  # Devices carry "status" (enabled | maintaining).
+    '2.4',  # Deployables carry "state" and "state_reason" (cleaning).
 ]
 
 _VERSION_RE = re.compile(r'^(\d+)\.(\d+)$')
@@ -54,20 +55,35 @@ MIN_VERSION = Version(VERSIONS[0])
 MAX_VERSION = Version(VERSIONS[-1])
 
 
+class Malformed(ValueError):
+    """The header names this service but no version it could mean."""
+
+
+class Unsupported(ValueError):
+    """A well-formed version outside MIN_VERSION..MAX_VERSION."""
+
+
 def parse(header_value):
-    """The version a header value asks for; raise ValueError when bad."""
+    """The version a header value asks for; raise Malformed (400) or
+    Unsupported (406)."""
     if header_value is None:
         return MIN_VERSION
     for item in header_value.split(','):
         parts = item.strip().split()
-        if len(parts) == 2 and parts[0].lower() == SERVICE_TYPE:
-            requested = parts[1].strip()
-            if requested.lower() == 'latest':
-                return MAX_VERSION
+        if not parts or parts[0].lower() != SERVICE_TYPE:
+            continue
+        if len(parts) != 2:
+            raise Malformed(item.strip())
+        requested = parts[1]
+        if requested.lower() == 'latest':
+            return MAX_VERSION
+        try:
             version = Version(requested)
-            if not MIN_VERSION <= version <= MAX_VERSION:
-                raise ValueError(requested)
-            return version
+        except ValueError:
+            raise Malformed(requested) from None
+        if not MIN_VERSION <= version <= MAX_VERSION:
+            raise Unsupported(requested)
+        return version
     # A header for other services only: this service's default applies.
     return MIN_VERSION
 
@@ -90,19 +106,23 @@ class MicroversionMiddleware:
         raw = environ.get('HTTP_OPENSTACK_API_VERSION')
         try:
             version = parse(raw)
-        except ValueError:
-            version = None
-        if version is None:
-            error = webob.Response(
-                status=406, content_type='application/json', charset=None,
-                body=errors.error_body(406, (
-                    'Version %s is not supported by the API. Minimum is %s '
-                    'and maximum is %s.' % (raw, MIN_VERSION, MAX_VERSION)
-                )).encode())
-            return error(environ, self._start(start_response, None))
+        except Malformed:
+            return self._refuse(environ, start_response, 400, (
+                'OpenStack-API-Version %s is not of the form "%s 2.N" or '
+                '"%s latest".' % (raw, SERVICE_TYPE, SERVICE_TYPE)))
+        except Unsupported:
+            return self._refuse(environ, start_response, 406, (
+                'Version %s is not supported by the API. Minimum is %s '
+                'and maximum is %s.' % (raw, MIN_VERSION, MAX_VERSION)))
         environ[ENVIRON_KEY] = version
         return self.application(environ,
                                 self._start(start_response, version))
+
+    def _refuse(self, environ, start_response, status, message):
+        error = webob.Response(
+            status=status, content_type='application/json', charset=None,
+            body=errors.error_body(status, message).encode())
+        return error(environ, self._start(start_response, None))
 
     @staticmethod
     def _start(start_response, version):

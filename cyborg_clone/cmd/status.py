@@ -34,6 +34,7 @@ from cyborg_clone.clients import placement
 from cyborg_clone.cmd import startup
 from cyborg_clone.db import api as db_api
 from cyborg_clone.db import migration
+from cyborg_clone.objects import deployable as deployable_obj
 from cyborg_clone.objects import host_inventory
 
 LOG = logging.getLogger(__name__)
@@ -407,6 +408,31 @@ def check_drivers(conf):
             for failure in failures)))
 
 
+def check_cleanups(conf):
+    """No device is held back because its cleanup between two tenants
+    failed."""
+    if check_database(conf).code != Code.SUCCESS:
+        return Result(Code.WARNING, 'Not checked: the devices\' states are '
+                      'read from the database, whose check failed.')
+    try:
+        failed = deployable_obj.Deployable.in_state(
+            (deployable_obj.CLEANUP_FAILED,))
+    except sa.exc.SQLAlchemyError as error:
+        LOG.debug('Reading the deployables failed', exc_info=True)
+        return Result(Code.FAILURE, 'Cannot read the deployables: %s.'
+                      % _one_line(getattr(error, 'orig', None) or error))
+    if not failed:
+        return Result(Code.SUCCESS, 'No device failed its cleanup.')
+    return Result(Code.WARNING, (
+        'Device(s) failed their cleanup between two tenants and are not '
+        'offered: %s. Fix the cause, then enable the device (POST '
+        '/v2/devices/{uuid}/enable) to clean it again.' % '; '.join(
+            'deployable %s (%s) on host %s: %s' % (
+                found.name, found.uuid, found.hostname,
+                (found.state_reason or 'no reason recorded').rstrip('.'))
+            for found in failed)))
+
+
 # --- the command ------------------------------------------------------------
 
 class Checks(upgradecheck.UpgradeCommands):
@@ -432,12 +458,16 @@ class Checks(upgradecheck.UpgradeCommands):
     def _drivers(self):
         return check_drivers(self.conf)
 
+    def _cleanups(self):
+        return check_cleanups(self.conf)
+
     _upgrade_checks = (
         ('Database schema', _database),
         ('Policy file', _policy),
         ('Message bus', _message_bus),
         ('Placement API', _placement),
         ('Accelerator drivers', _drivers),
+        ('Device cleanups', _cleanups),
     )
 
     def check(self):

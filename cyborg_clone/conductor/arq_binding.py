@@ -11,7 +11,11 @@ group asks for a bitstream or function the deployable does not hold
 BindStarted ARQ, the host's agent loads the image
 (``deployable_programming``, outside any transaction), and only then does
 the ARQ become Bound; a failed load releases the handle and fails the ARQ
-with the reason. A resumed ARQ that holds a handle already keeps it (it
+with the reason. An MDEV handle (a vGPU) is held the same way while the
+agent creates its mediated device (``prepare_handle``, ``mdevctl
+start``); the ARQ is Bound with the device's uuid as its attach_info, or
+BindFailed with mdevctl's message. A resumed ARQ that holds a handle
+already keeps it (it
 never claims a second one) and asks the agent again; the agent re-reads
 the card first and does not load again an image the card runs. Every write
 first checks that this conductor still owns the ARQ
@@ -68,6 +72,18 @@ class _Claimed:
     image_id: str
 
 
+@dataclasses.dataclass(frozen=True)
+class _Preparing:
+    """An ARQ holding a handle the host must make real first (a vGPU's
+    mediated device) before the ARQ is Bound."""
+
+    instance_uuid: str
+    hostname: str
+    deployable_name: str
+    attach_type: str
+    attach_info: dict
+
+
 _NOTIFYING = keyed_locks.KeyedLocks()
 
 
@@ -120,6 +136,9 @@ def _bind_one(conf, context, agent_api, placement, uuid, owner):
     except Exception:
         LOG.exception('Binding ARQ %s failed unexpectedly.', uuid)
         return _fail_alone(uuid, 'internal error while binding', owner)
+    if isinstance(outcome, _Preparing):
+        return _prepare_then_bind(conf, context, agent_api, uuid, outcome,
+                                  owner)
     if not isinstance(outcome, _Claimed):
         return outcome
     return _program_then_bind(conf, context, agent_api, placement, uuid,
@@ -177,6 +196,17 @@ def _claim(session, uuid, owner):
     if handle_id is None:
         _fail(session, uuid, 'no free accelerator left on the chosen device')
         return row.instance_uuid
+    if image_id is None and _made_at_bind(session, handle_id):
+        # Held by the ARQ while the agent makes it, as for a load below.
+        if held is None:
+            session.execute(sa.update(arqs).where(arqs.uuid == uuid)
+                            .values(attach_handle_id=handle_id))
+        handle = session.get(models.AttachHandle, handle_id)
+        return _Preparing(instance_uuid=row.instance_uuid,
+                          hostname=row.hostname,
+                          deployable_name=deployable.name,
+                          attach_type=handle.attach_type,
+                          attach_info=json.loads(handle.attach_info))
     if image_id is None:
         arq_state.transition(session, 'bind_succeeded', [uuid],
                              attach_handle_id=handle_id)
@@ -222,11 +252,65 @@ def _program_then_bind(conf, context, agent_api, placement, uuid, claimed,
     return claimed.instance_uuid
 
 
+# Attach handle types whose device the agent makes at bind and removes at
+# unbind (agent ``prepare_handle`` / ``release_handle``).
+MADE_AT_BIND = ('MDEV',)
+
+
+def _made_at_bind(session, handle_id):
+    return session.scalar(sa.select(models.AttachHandle.attach_type).where(
+        models.AttachHandle.id == handle_id)) in MADE_AT_BIND
+
+
+def _prepare_then_bind(conf, context, agent_api, uuid, preparing, owner):
+    """Have the agent make the handle's device (``mdevctl start``), then
+    Bound with what it made as the ARQ's attach_info; a failure fails the
+    ARQ with the agent's message, freeing the handle."""
+    agent_api = agent_api or agent_rpcapi.AgentAPI(conf)
+    try:
+        made = agent_api.prepare_handle(
+            context, preparing.hostname, preparing.deployable_name,
+            preparing.attach_type, preparing.attach_info)
+    except exception.CyborgCloneException as error:
+        return _fail_alone(uuid, 'creating the %s device failed: %s'
+                           % (preparing.attach_type, error.faultstring),
+                           owner)
+    except Exception as error:
+        LOG.exception('Preparing the handle of ARQ %s failed.', uuid)
+        return _fail_alone(uuid, 'creating the %s device failed: %s'
+                           % (preparing.attach_type,
+                              getattr(error, 'value', None) or
+                              type(error).__name__), owner)
+    try:
+        with db_api.writer() as session:
+            bind_ownership.hold(session, uuid, owner)
+            arq_state.transition(session, 'bind_succeeded', [uuid],
+                                 attach_info=json.dumps(made,
+                                                        sort_keys=True))
+    except exception.CyborgCloneException as error:
+        # Unbound or deleted meanwhile (their release saw no device yet),
+        # or taken over: what was made is nobody's, undo it.
+        LOG.info('ARQ %s not bound after its %s device was made (%s); '
+                 'removing it.', uuid, preparing.attach_type, error)
+        try:
+            agent_api.release_handle(context, preparing.hostname,
+                                     preparing.deployable_name,
+                                     preparing.attach_type, made)
+        except Exception:
+            LOG.exception('Could not remove the %s device %s made for ARQ '
+                          '%s.', preparing.attach_type, made, uuid)
+        return None
+    LOG.info('ARQ %s bound to %s device %s.', uuid, preparing.attach_type,
+             made.get('uuid'))
+    return preparing.instance_uuid
+
+
 def _fail(session, uuid, reason):
     """BindFailed, letting go of any handle the ARQ was given."""
     attach_handle.release_for_arqs(session, [uuid])
     arq_state.transition(session, 'bind_failed', [uuid],
-                         attach_handle_id=None, bind_failure=reason[:255])
+                         attach_handle_id=None, attach_info=None,
+                         bind_failure=reason[:255])
     LOG.warning('ARQ %s failed to bind: %s', uuid, reason)
 
 

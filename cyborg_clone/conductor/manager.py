@@ -6,6 +6,7 @@ from cyborg_clone.agent import rpcapi as agent_rpcapi
 from cyborg_clone.conductor import arq_binding
 from cyborg_clone.conductor import bind_recovery
 from cyborg_clone.conductor import deployable_programming
+from cyborg_clone.conductor import device_cleaning
 from cyborg_clone.conductor import device_sync
 from cyborg_clone.conductor import fpga_image_build
 from cyborg_clone.conductor import placement_report
@@ -29,6 +30,8 @@ class ConductorManager:
         self.recovery = bind_recovery.Recovery(
             conf, self.lease, agent_api=self.agent_api,
             placement=self.placement)
+        self.cleaning = device_cleaning.Cleaning(conf, self.agent_api,
+                                                 self.placement)
 
     @property
     def factory(self):
@@ -43,16 +46,25 @@ class ConductorManager:
                               agent_api=self.agent_api,
                               placement=self.placement, owner=self.lease.id)
 
+    def release_arqs(self, context, released):
+        self.cleaning.release(context, released)
+
     def report_data(self, context, hostname, report, failed_drivers=None):
         device_sync.apply_report(context, hostname, report,
                                  placement=self.placement,
                                  failed_drivers=failed_drivers)
+        # The agent is up: cleanups left unfinished are asked again.
+        self.cleaning.resume(context, hostname)
 
     def set_device_status(self, context, device_uuid, status):
         """Enable or disable a device, then reserve or release its
         inventory in Placement (a failure there is logged and retried at
-        the host's next report)."""
+        the host's next report). Enabling retries, in the background, the
+        cleanups of its deployables that failed: they stay reserved until
+        it succeeds."""
         hostname = device.Device.set_status(device_uuid, status)
+        if status == device.ENABLED:
+            self.cleaning.retry_failed(context, device_uuid)
         self.placement.host_changed(hostname)
 
     def program_deployable(self, context, deployable_uuid, image_id):
@@ -73,6 +85,7 @@ class ConductorManager:
         """Housekeeping run every [conductor]periodic_interval."""
         arq_binding.fail_stuck_binds(self.conf, context,
                                      owner=self.lease.id)
+        self.cleaning.resume(context)
         fpga_image_build.recover(self.conf)
 
     def recover_binds(self, context):

@@ -5,7 +5,8 @@ host's compute node provider (the one nova-compute registered under the
 host name), named after the deployable (``<host>_<PCI address>``) with the
 uuid ``deployable.rp_uuid_for(name)``. Its inventory is
 ``num_accelerators`` of the driver's resource class, all of it reserved
-while the device is disabled; its traits are the driver's plus
+while the device is disabled or the deployable is not ``available`` (being
+cleaned, or its cleanup failed); its traits are the driver's plus
 ``OWNER_CYBORG``, the mark by which we know our providers in the tree.
 Providers of deployables that are gone are deleted, unless Placement still
 holds allocations against them: then they are kept with their whole
@@ -78,9 +79,11 @@ def _wanted(found):
     total = dep.num_accelerators
     inventories = {}
     if total > 0:
-        disabled = found.device_status == device_obj.MAINTAINING
+        # Disabled, being cleaned or failed to be: nova must not pick it.
+        withheld = (found.device_status == device_obj.MAINTAINING
+                    or dep.state != deployable_obj.AVAILABLE)
         inventories[resource_class] = {'total': total,
-                                       'reserved': total if disabled else 0}
+                                       'reserved': total if withheld else 0}
     return Provider(uuid=dep.rp_uuid or deployable_obj.rp_uuid_for(dep.name),
                     name=dep.name, inventories=inventories,
                     traits=frozenset(traits | {OWNER_TRAIT}))

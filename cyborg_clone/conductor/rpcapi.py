@@ -7,7 +7,8 @@ from cyborg_clone.common import rpc
 # 1.1: set_device_status.
 # 1.2: report_data takes failed_drivers (conductors upgrade before agents,
 #      and an agent sends 1.2 only when a driver failed).
-RPC_API_VERSION = '1.2'
+# 1.3: release_arqs (undo unbound or deleted ARQs on their hosts).
+RPC_API_VERSION = '1.3'
 
 
 class ConductorAPI(rpc.ClientAPI):
@@ -17,6 +18,15 @@ class ConductorAPI(rpc.ClientAPI):
     def bind_arqs(self, context, arq_uuids):
         """Finish binding ARQs the API moved to BindStarted (async)."""
         self.client.prepare().cast(context, 'bind_arqs', arq_uuids=arq_uuids)
+
+    def release_arqs(self, context, released):
+        """Undo on their hosts what unbound or deleted ARQs held (a vGPU's
+        mediated device) and clean their devices (async).
+
+        :param released: ``arq.Released.to_primitive()`` of each.
+        """
+        self.client.prepare(version='1.3').cast(context, 'release_arqs',
+                                                released=released)
 
     def report_data(self, context, hostname, report, failed_drivers=None):
         """Apply an agent's discovery report (async).

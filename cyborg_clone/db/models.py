@@ -125,6 +125,13 @@ class Deployable(TimestampMixin, Base):
     rp_uuid = orm.mapped_column(_string(36), unique=True)
     # Set while its host no longer reports it but an ARQ still holds it.
     vanished_at = orm.mapped_column(_datetime())
+    # available | cleaning | cleanup_failed (objects/deployable.py): only
+    # an available deployable is offered and bound.
+    state = orm.mapped_column(_string(20), nullable=False,
+                              default='available',
+                              server_default='available')
+    # Why a cleanup failed (the tool's message); NULL otherwise.
+    state_reason = orm.mapped_column(_string(255))
 
 
 class Attribute(TimestampMixin, Base):
@@ -217,6 +224,9 @@ class AcceleratorRequest(TimestampMixin, Base):
     # When Nova was sent this ARQ's accelerator-request-bound event; NULL
     # until then (and again once the ARQ is bound anew).
     notified_at = orm.mapped_column(_datetime())
+    # JSON: what a bound ARQ attaches when the bind made it (a vGPU's
+    # mediated device); NULL: its attach handle's own attach_info.
+    attach_info = orm.mapped_column(sa.Text())
 
 
 class Conductor(Base):

@@ -18,6 +18,7 @@ from cyborg_clone.db import models
 from cyborg_clone.objects import arq_state
 from cyborg_clone.objects import attach_handle
 from cyborg_clone.objects import base
+from cyborg_clone.objects import deployable as deployable_obj
 
 SORT_KEYS = ('id', 'created_at', 'updated_at', 'state', 'instance_uuid')
 
@@ -66,7 +67,8 @@ class ARQ:
                       arqs.c.instance_uuid, arqs.c.deployable_id,
                       handles.c.attach_type, handles.c.uuid,
                       handles.c.attach_info, arqs.c.bind_failure,
-                      arqs.c.created_at, arqs.c.updated_at)
+                      arqs.c.created_at, arqs.c.updated_at,
+                      arqs.c.attach_info)
             .select_from(
                 arqs.join(profiles, profiles.c.id == arqs.c.device_profile_id)
                 .outerjoin(handles, handles.c.id == arqs.c.attach_handle_id)))
@@ -80,7 +82,7 @@ class ARQ:
         for (id_, uuid, state, profile_name, group_id, profile_json,
              project_id, hostname, rp_uuid, instance_uuid, deployable_id,
              handle_type, handle_uuid, handle_info, bind_failure,
-             created_at, updated_at) in rows:
+             created_at, updated_at, bound_info) in rows:
             groups = groups_of.get(profile_json)
             if groups is None:
                 groups = groups_of[profile_json] = json.loads(profile_json)
@@ -88,8 +90,8 @@ class ARQ:
                 id_, uuid, state, profile_name, group_id,
                 dict(groups[group_id]) if group_id < len(groups) else {},
                 project_id, hostname, rp_uuid, instance_uuid, deployable_id,
-                handle_type or '', handle_uuid,
-                json.loads(handle_info) if handle_info else {},
+                handle_type or '', *_attached(handle_uuid, handle_info,
+                                              bound_info),
                 bind_failure, created_at, updated_at))
         return arqs
 
@@ -221,6 +223,17 @@ class ARQ:
                         reason='the device of device_rp_uuid %s is no longer '
                                'reported by host %s.'
                                % (binding['device_rp_uuid'], found.hostname))
+                if found.state != deployable_obj.AVAILABLE:
+                    raise exception.Conflict(
+                        reason='the device of device_rp_uuid %s is %s%s; it '
+                               'cannot be bound until it is available '
+                               'again.' % (
+                                   binding['device_rp_uuid'],
+                                   _STATE_WORDS.get(found.state, found.state),
+                                   '' if found.state != deployable_obj
+                                   .CLEANUP_FAILED else
+                                   ' (an operator enables its device to '
+                                   'retry)'))
             instances = {b['instance_uuid'] for b in bindings.values()}
             others = session.execute(
                 sa.select(arqs.uuid, arqs.instance_uuid).where(
@@ -247,26 +260,93 @@ class ARQ:
         deployables = models.Deployable
         rows = session.execute(
             sa.select(deployables.id, deployables.rp_uuid,
-                      deployables.vanished_at, models.Device.hostname)
+                      deployables.vanished_at, deployables.state,
+                      models.Device.hostname)
             .join(models.Device, models.Device.id == deployables.device_id)
             .where(deployables.rp_uuid.in_(rp_uuids))).all()
         return {row.rp_uuid: row for row in rows}
 
     @classmethod
     def unbind(cls, uuids):
-        """Unbind ARQs, releasing their attach handles, all or none."""
+        """Unbind ARQs, releasing their attach handles, all or none.
+
+        :returns: a ``Released`` per ARQ that held a handle, read in the
+            same transaction: what is left to undo on the host.
+        """
         with db_api.writer() as session:
+            released = _released(session, uuids)
             attach_handle.release_for_arqs(session, uuids)
             arq_state.transition(
                 session, 'unbind', uuids, deployable_id=None,
                 attach_handle_id=None, bind_started_at=None,
-                bind_failure=None, **dict.fromkeys(BINDING_FIELDS))
+                bind_failure=None, attach_info=None,
+                **dict.fromkeys(BINDING_FIELDS))
+        return released
 
     @classmethod
     def destroy(cls, uuids):
-        """Delete ARQs (any state), releasing their handles."""
+        """Delete ARQs (any state), releasing their handles.
+
+        :returns: a ``Released`` per ARQ that held a handle.
+        """
         arqs = models.AcceleratorRequest
         with db_api.writer() as session:
             arq_state.transition(session, 'delete', uuids)
+            released = _released(session, uuids)
             attach_handle.release_for_arqs(session, uuids)
             session.execute(sa.delete(arqs).where(arqs.uuid.in_(uuids)))
+        return released
+
+
+_STATE_WORDS = {deployable_obj.CLEANING: 'being cleaned',
+                deployable_obj.CLEANUP_FAILED: 'not cleaned: its cleanup '
+                                               'failed'}
+
+
+def _attached(handle_uuid, handle_info, bound_info):
+    """``(attach_handle_uuid, attach_handle_info)`` an ARQ shows: what its
+    bind made (a vGPU: the mediated device's uuid, which is what nova's
+    libvirt driver reads as ``attach_handle_uuid``) over the handle's."""
+    if bound_info:
+        info = json.loads(bound_info)
+        return info.get('uuid', handle_uuid), info
+    return handle_uuid, json.loads(handle_info) if handle_info else {}
+
+
+@dataclasses.dataclass(frozen=True)
+class Released:
+    """An ARQ's hold on a device, as it was before its unbind or delete:
+    what the conductor undoes on the host (``device_cleaning``)."""
+
+    arq_uuid: str
+    deployable_id: int
+    deployable_name: str
+    driver_name: str | None
+    # The agent's host (not the nova node name an ARQ records).
+    hostname: str
+    attach_type: str
+    attach_info: dict
+
+    def to_primitive(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_primitive(cls, value):
+        return cls(**value)
+
+
+def _released(session, uuids):
+    arqs, handles = models.AcceleratorRequest, models.AttachHandle
+    deps, devs = models.Deployable, models.Device
+    rows = session.execute(
+        sa.select(arqs.uuid, deps.id, deps.name, deps.driver_name,
+                  devs.hostname,
+                  handles.attach_type, handles.attach_info, arqs.attach_info)
+        .join(handles, handles.id == arqs.attach_handle_id)
+        .join(deps, deps.id == handles.deployable_id)
+        .join(devs, devs.id == deps.device_id)
+        .where(arqs.uuid.in_(uuids)).order_by(arqs.id)).all()
+    return [Released(uuid, dep_id, name, driver, hostname, attach_type,
+                     _attached(None, handle_info, bound_info)[1])
+            for (uuid, dep_id, name, driver, hostname, attach_type,
+                 handle_info, bound_info) in rows]

@@ -14,6 +14,14 @@ from cyborg_clone.objects import base
 
 SORT_KEYS = ('id', 'name', 'device_id', 'created_at', 'updated_at')
 
+# Deployable states: only an available one is offered and bound. One
+# being cleaned between two tenants is ``cleaning``; one whose cleanup
+# failed stays ``cleanup_failed`` until an operator enables its device.
+AVAILABLE = 'available'
+CLEANING = 'cleaning'
+CLEANUP_FAILED = 'cleanup_failed'
+STATES = (AVAILABLE, CLEANING, CLEANUP_FAILED)
+
 
 def rp_uuid_for(name):
     """The uuid of a deployable's Placement resource provider."""
@@ -32,6 +40,9 @@ class Deployable:
     driver_name: str | None
     bitstream_id: str | None
     rp_uuid: str | None
+    state: str
+    # Why the last cleanup failed; None unless cleanup_failed.
+    state_reason: str | None
     # (key, value) pairs in creation order.
     attributes: tuple
     created_at: datetime.datetime
@@ -120,6 +131,68 @@ class Deployable:
                        'cannot be programmed until they are released.'
                        % (uuid, in_use))
         return deployable, hostname
+
+
+    @classmethod
+    def set_state(cls, deployable_id, state, reason=None, only_from=None):
+        """Put a deployable in ``state`` (one of STATES) with ``reason``
+        (cut to the column); with ``only_from``, only when it is in one
+        of those states now.
+
+        :returns: ``Cleanable`` of the deployable, or None when it is gone
+            or was not in ``only_from``.
+        """
+        if state not in STATES:
+            raise ValueError(state)
+        table = models.Deployable
+        condition = [table.id == deployable_id]
+        if only_from is not None:
+            condition.append(table.state.in_(only_from))
+        with db_api.writer() as session:
+            changed = session.execute(
+                sa.update(table).where(*condition)
+                .values(state=state,
+                        state_reason=reason[:255] if reason else None)
+                .execution_options(synchronize_session=False)).rowcount
+            if not changed:
+                return None
+            return _cleanable(session, [table.id == deployable_id])[0]
+
+    @classmethod
+    def in_state(cls, states, hostname=None, device_uuid=None):
+        """``Cleanable`` of the deployables in one of ``states``,
+        optionally only those of a host or of a device."""
+        table = models.Deployable
+        condition = [table.state.in_(states)]
+        if hostname is not None:
+            condition.append(models.Device.hostname == hostname)
+        if device_uuid is not None:
+            condition.append(models.Device.uuid == device_uuid)
+        with db_api.reader() as session:
+            return _cleanable(session, condition)
+
+
+@dataclasses.dataclass(frozen=True)
+class Cleanable:
+    """What cleaning a deployable needs to know of it."""
+
+    id: int
+    uuid: str
+    name: str
+    hostname: str
+    driver_name: str | None
+    state: str
+    state_reason: str | None
+
+
+def _cleanable(session, condition):
+    dep, dev = models.Deployable, models.Device
+    rows = session.execute(
+        sa.select(dep.id, dep.uuid, dep.name, dev.hostname,
+                  dep.driver_name, dep.state, dep.state_reason)
+        .join(dev, dev.id == dep.device_id).where(*condition)
+        .order_by(dep.id)).all()
+    return [Cleanable(*row) for row in rows]
 
 
 @dataclasses.dataclass(frozen=True)

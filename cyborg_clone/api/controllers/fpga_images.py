@@ -36,6 +36,10 @@ def handler(action, status=200):
         @functools.wraps(function)
         def wrapper(self, *args, **kwargs):
             request = pecan.request
+            if args:
+                # Pecan hands path segments past the route's end on as
+                # arguments: /{id}/association/x is no route.
+                pecan.abort(404)
             try:
                 policies.authorize(request.enforcer, RULE % action,
                                    request.context,
@@ -104,12 +108,18 @@ def image_view(image):
 
 
 def _generic():
-    """A fresh generic Pecan handler answering 405 to methods that have no
-    ``.when`` of their own (each route needs its own function: Pecan keeps
-    the method table on it)."""
+    """A fresh generic Pecan handler answering 405, with the route's Allow
+    header, to methods that have no ``.when`` of their own (each route
+    needs its own function: Pecan keeps the method table on it)."""
     def not_allowed(self, *_args, **_kwargs):
-        pecan.abort(405)
-    return pecan.expose(generic=True)(not_allowed)
+        allowed = sorted(method for method in handlers
+                         if method != 'DEFAULT')
+        pecan.abort(405, headers={'Allow': ', '.join(allowed)})
+    # Rendered as JSON, so that an Accept of application/json still gets
+    # the 405 rather than a 406 about the error's own format.
+    exposed = pecan.expose(generic=True, template='json')(not_allowed)
+    handlers = exposed._pecan['generic_handlers']
+    return exposed
 
 
 class BuildController:
@@ -195,7 +205,9 @@ class ImagesController:
         return _accepted(image)
 
     @detail.when(method='GET', template='json')
-    def list_images(self, **query):
+    def list_images(self, *remainder, **query):
+        if remainder:
+            pecan.abort(404)
         if query.get('fpga_image_id') is not None:
             return self._one(**query)
         return self._page(**query)

@@ -6,6 +6,10 @@ from cyborg_clone.api.schemas import deployable
 RESOURCE_KEY = r'^resources:(FPGA|PGPU|VGPU|CUSTOM_[A-Z0-9_]+)$'
 TRAIT_KEY = r'^trait:[A-Z][A-Z0-9_]*$'
 ACCEL_KEY = r'^accel:[a-z][a-z0-9_]*$'
+# Longest group key and value: Placement's resource class and trait names
+# are at most 255 characters, and so are this API's other short strings.
+MAX_KEY = 255
+MAX_VALUE = 255
 
 group = {
     'type': 'object',
@@ -31,8 +35,14 @@ group = {
         TRAIT_KEY: {
             'enum': ['required', 'forbidden'],
             'description': 'a trait is "required" or "forbidden"'},
-        ACCEL_KEY: {'type': 'string', 'maxLength': 255},
+        ACCEL_KEY: {
+            'type': 'string', 'maxLength': MAX_VALUE,
+            'description': 'an accel:<key> value is a string of at most '
+                           '%d characters' % MAX_VALUE},
     },
+    'propertyNames': {
+        'maxLength': MAX_KEY,
+        'description': 'a group key is at most %d characters' % MAX_KEY},
     'additionalProperties': False,
     # At least one key must ask for a resource, or the group makes no ARQ.
     'not': {'propertyNames': {'not': {'pattern': '^resources:'}}},
@@ -41,10 +51,16 @@ group = {
 profile = {
     'type': 'object',
     'properties': {
-        'name': {'type': 'string', 'pattern': '^[A-Za-z0-9_-]{1,255}$',
+        # Not starting with "_": such a path segment is never routed
+        # (api/request_guard.py), so the profile could not be named there.
+        'name': {'type': 'string',
+                 'pattern': '^[A-Za-z0-9-][A-Za-z0-9_-]{0,254}$',
                  'description': 'name must be 1 to 255 characters of '
-                                'letters, digits, "_" and "-"'},
-        'description': {'type': ['string', 'null'], 'maxLength': 255},
+                                'letters, digits, "_" and "-", not '
+                                'starting with "_"'},
+        'description': {'type': ['string', 'null'], 'maxLength': 255,
+                        'description': 'description must be a string of '
+                                       'at most 255 characters'},
         'uuid': {'type': 'string', 'format': 'uuid'},
         'groups': {'type': 'array', 'minItems': 1, 'maxItems': 64,
                    'items': group,

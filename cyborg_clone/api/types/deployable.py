@@ -19,14 +19,21 @@ class Deployable(base.APIBase):
     rp_uuid = base.text
     driver_name = base.text
     bitstream_id = base.text
+    # Only from microversion 2.4: available | cleaning | cleanup_failed,
+    # and why the cleanup failed.
+    state = base.text
+    state_reason = base.text
 
     @classmethod
     def convert(cls, request, obj, link_base=None):
         attributes = json.dumps([{key: value}
                                  for key, value in obj.attributes])
+        extra = {}
+        if not request.version.matches('2.4'):
+            extra = {'state': base.Unset, 'state_reason': base.Unset}
         return cls.build(obj, links.make(request, 'deployables', obj.uuid,
                                          bookmark=True, base=link_base),
-                         attributes_list=attributes)
+                         attributes_list=attributes, **extra)
 
 
 class DeployableCollection(base.Collection):

@@ -46,6 +46,7 @@ from cyborg_clone.common import context
 from cyborg_clone.common import exception
 from cyborg_clone.conductor import arq_binding
 from cyborg_clone.conductor import deployable_programming
+from cyborg_clone.conductor import device_cleaning
 from cyborg_clone.conductor import fpga_image_build
 from cyborg_clone.objects import base as objects_base
 from cyborg_clone.objects import device
@@ -331,6 +332,10 @@ class SampleConductor:
 
     def set_device_status(self, ctxt, device_uuid, status):
         device.Device.set_status(device_uuid, status)
+
+    def release_arqs(self, ctxt, released):
+        device_cleaning.Cleaning(self.conf, self.agents, None).release(
+            self._admin(), released)
 
     def program_deployable(self, ctxt, deployable_uuid, image_id,
                            timeout=None):

@@ -87,6 +87,8 @@ def finish_binding(conf, conductor):
     """Run the conductor workflow for every bind the API cast."""
     nova = NoNova()
     for name, kwargs in conductor.calls:
+        if name == 'release_arqs':
+            continue  # unbinds the test made: nothing on a host to undo
         assert name == 'bind_arqs'
         arq_binding.bind_arqs(conf, context.get_admin_context(),
                               kwargs['arq_uuids'], nova_client=nova)

@@ -200,7 +200,10 @@ def test_image_the_card_refuses_is_409_with_the_drivers_reason(
         'bitstream_id'] is None
 
 
-def test_silent_agent_is_503(api, agents, deployable):
+def test_silent_agent_is_503(conf, api, agents, deployable):
+    # The conductor asks a silent agent again until program_timeout; a
+    # short one keeps the test short.
+    conf.set_override('program_timeout', 3, group='conductor')
     agents.error = messaging.MessagingTimeout('no reply')
     error_of(program(api, deployable['uuid'], status=503))
 

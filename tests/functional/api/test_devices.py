@@ -91,7 +91,7 @@ def test_status_is_shown_from_2_3(api, device):
     got = api.get('/v2/devices/' + device['uuid'], version='latest',
                   status=200)
     assert got.json['status'] == 'enabled'
-    assert got.headers['OpenStack-API-Version'] == 'accelerator 2.3'
+    assert got.headers['OpenStack-API-Version'] == 'accelerator 2.4'
 
 
 def test_disable_and_enable_answer_200_with_no_body(api, device):

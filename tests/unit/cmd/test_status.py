@@ -81,7 +81,8 @@ def test_a_migrated_database_and_defaults_pass_every_check(tmp_path, migrated,
     assert code == 0
     assert {name: value[0] for name, value in results.items()} == {
         'Database schema': 0, 'Policy file': 0, 'Message bus': 0,
-        'Placement API': 0, 'Accelerator drivers': 0}
+        'Placement API': 0, 'Accelerator drivers': 0,
+        'Device cleanups': 0}
     assert 'fake://' in results['Message bus'][1]
     assert 'not configured' in results['Placement API'][1]
 

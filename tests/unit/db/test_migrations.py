@@ -59,6 +59,11 @@ ADDS = {
                          ('accelerator_requests', 'notified_at')},
              'indexes': {('accelerator_requests',
                           'ix_accelerator_requests_state_notified_at')}},
+    '0007': {'tables': set(),
+             'columns': {('deployables', 'state'),
+                         ('deployables', 'state_reason'),
+                         ('accelerator_requests', 'attach_info')},
+             'indexes': set()},
 }
 
 REVISIONS = [script.revision for script in migration.scripts()]

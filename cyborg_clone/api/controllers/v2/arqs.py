@@ -54,6 +54,14 @@ def _visible(uuids, action):
             _authorize(action, arq.project_id)
     return arqs
 
+def _release(released):
+    """Have a conductor undo on the hosts what the ARQs held (a vGPU's
+    mediated device) and clean their devices; the rows changed already."""
+    if released:
+        pecan.request.conductor_api.release_arqs(
+            pecan.request.context,
+            released=[held.to_primitive() for held in released])
+
 class ARQsController(rest.RestController):
 
     @types.expose(arq_types.ARQCollection, types.text, types.text, int,
@@ -116,7 +124,7 @@ class ARQsController(rest.RestController):
             pecan.request.conductor_api.bind_arqs(pecan.request.context,
                                                   arq_uuids=uuids)
         else:
-            arq_obj.ARQ.unbind(uuids)
+            _release(arq_obj.ARQ.unbind(uuids))
 
     @types.expose(None, types.text, types.text, types.text,
                   status_code=204)
@@ -136,4 +144,4 @@ class ARQsController(rest.RestController):
                      else validation.uuid_list(arqs, 'arqs'))
             targets = [a.uuid for a in _visible(uuids, 'delete')]
         if targets:
-            arq_obj.ARQ.destroy(targets)
+            _release(arq_obj.ARQ.destroy(targets))
