@@ -11,7 +11,6 @@ import errno
 import os
 import re
 
-from cyborg_clone import privsep
 from cyborg_clone.common import exception
 from cyborg_clone.drivers import tools
 from cyborg_clone.privsep import sysfs as privileged_sysfs
@@ -65,11 +64,7 @@ def pci_reset(function_path, conf, driver):
         ``reset``), the write fails, or the privileged helper cannot
         start.
     """
-    try:
-        privsep.start()
-    except privsep.HelperFailed as error:
-        raise exception.DriverError(driver=driver, reason=str(error)
-                                    ) from None
+    tools.start_helper(driver)
     try:
         privileged_sysfs.reset_function(function_path)
     except FileNotFoundError:

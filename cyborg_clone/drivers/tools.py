@@ -25,11 +25,7 @@ def run(driver, argv, timeout):
         empty) or runs past ``timeout``.
     """
     LOG.debug('Driver %s runs %s', driver, argv)
-    try:
-        privsep.start()
-    except privsep.HelperFailed as error:
-        raise exception.DriverError(driver=driver, reason=str(error)
-                                    ) from None
+    start_helper(driver)
     try:
         status, out, err = privileged_tools.execute(list(argv), timeout)
     except OSError as error:
@@ -54,3 +50,13 @@ def run(driver, argv, timeout):
             driver=driver, reason='%s exited with status %d: %s'
                                   % (' '.join(argv[:2]), status, said))
     return out
+
+
+def start_helper(driver):
+    """Start (or find running) the privileged helper ``driver`` acts
+    through; raises DriverError naming the helper's command and why."""
+    try:
+        privsep.start()
+    except privsep.HelperFailed as error:
+        raise exception.DriverError(driver=driver, reason=str(error)
+                                    ) from None

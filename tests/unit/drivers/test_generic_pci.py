@@ -22,17 +22,12 @@ from tests.fixtures.gpu_host import WHOLE_T4
 HOST = 'compute-0'
 
 
-def pci(address):
-    domain, bus, rest = address.split(':')
-    device, function = rest.split('.')
-    return {'domain': domain, 'bus': bus, 'device': device,
-            'function': function}
+pci = gpu_host.pci_info
 
 
 @pytest.fixture
 def host(tmp_path):
-    return gpu_host.build(tmp_path / 'root', tmp_path / 'bin',
-                          tmp_path / 'tool-state', HOST)
+    return gpu_host.build_in(tmp_path, HOST)
 
 
 @pytest.fixture
