@@ -39,7 +39,6 @@ import json
 import uuid as uuid_lib
 
 from oslo_log import log as logging
-import sqlalchemy as sa
 
 from cyborg_clone.agent import rpcapi as agent_rpcapi
 from cyborg_clone.clients import nova
@@ -48,10 +47,10 @@ from cyborg_clone.common import keyed_locks
 from cyborg_clone.conductor import deployable_programming
 from cyborg_clone.conductor import required_image
 from cyborg_clone.db import api as db_api
-from cyborg_clone.db import models
 from cyborg_clone.objects import arq as arq_obj
 from cyborg_clone.objects import arq_state
 from cyborg_clone.objects import attach_handle
+from cyborg_clone.objects import base
 from cyborg_clone.objects import bind_ownership
 
 LOG = logging.getLogger(__name__)
@@ -154,17 +153,7 @@ def _claim(session, uuid, owner):
     :raises Conflict: when ``owner`` no longer binds the ARQ.
     """
     bind_ownership.hold(session, uuid, owner)
-    arqs, deployables = models.AcceleratorRequest, models.Deployable
-    row = session.execute(
-        sa.select(arqs.instance_uuid, arqs.device_profile_group_id,
-                  arqs.attach_handle_id,
-                  models.DeviceProfile.profile_json,
-                  deployables, models.Device.hostname)
-        .join(models.DeviceProfile,
-              models.DeviceProfile.id == arqs.device_profile_id)
-        .outerjoin(deployables, deployables.id == arqs.deployable_id)
-        .outerjoin(models.Device, models.Device.id == deployables.device_id)
-        .where(arqs.uuid == uuid)).one()
+    row = arq_obj.binding_of(session, uuid)
     deployable = row.Deployable
     if deployable is None or deployable.vanished_at is not None:
         # Gone since the API accepted the bind: the row left, or is kept
@@ -196,17 +185,16 @@ def _claim(session, uuid, owner):
     if handle_id is None:
         _fail(session, uuid, 'no free accelerator left on the chosen device')
         return row.instance_uuid
-    if image_id is None and _made_at_bind(session, handle_id):
+    attach_type, attach_info = attach_handle.kind_and_info(session,
+                                                           handle_id)
+    if image_id is None and attach_type in MADE_AT_BIND:
         # Held by the ARQ while the agent makes it, as for a load below.
         if held is None:
-            session.execute(sa.update(arqs).where(arqs.uuid == uuid)
-                            .values(attach_handle_id=handle_id))
-        handle = session.get(models.AttachHandle, handle_id)
+            arq_obj.hold_handle(session, uuid, handle_id)
         return _Preparing(instance_uuid=row.instance_uuid,
                           hostname=row.hostname,
                           deployable_name=deployable.name,
-                          attach_type=handle.attach_type,
-                          attach_info=json.loads(handle.attach_info))
+                          attach_type=attach_type, attach_info=attach_info)
     if image_id is None:
         arq_state.transition(session, 'bind_succeeded', [uuid],
                              attach_handle_id=handle_id)
@@ -216,8 +204,7 @@ def _claim(session, uuid, owner):
     # PATCH .../program is refused while the load runs, and a conductor
     # resuming the bind goes on with this handle.
     if held is None:
-        session.execute(sa.update(arqs).where(arqs.uuid == uuid)
-                        .values(attach_handle_id=handle_id))
+        arq_obj.hold_handle(session, uuid, handle_id)
     return _Claimed(instance_uuid=row.instance_uuid, hostname=row.hostname,
                     deployable_name=deployable.name, image_id=image_id)
 
@@ -255,11 +242,6 @@ def _program_then_bind(conf, context, agent_api, placement, uuid, claimed,
 # Attach handle types whose device the agent makes at bind and removes at
 # unbind (agent ``prepare_handle`` / ``release_handle``).
 MADE_AT_BIND = ('MDEV',)
-
-
-def _made_at_bind(session, handle_id):
-    return session.scalar(sa.select(models.AttachHandle.attach_type).where(
-        models.AttachHandle.id == handle_id)) in MADE_AT_BIND
 
 
 def _prepare_then_bind(conf, context, agent_api, uuid, preparing, owner):
@@ -359,14 +341,8 @@ def fail_stuck_binds(conf, context, nova_client=None, owner=None):
     whoever owns them: the last resort when even resuming did not end
     them (an agent that never answers, a conductor that hangs)."""
     owner = owner or UNREGISTERED
-    table = models.AcceleratorRequest
-    cutoff = models.utcnow() - datetime.timedelta(
-        seconds=conf.conductor.bind_timeout)
-    with db_api.reader() as session:
-        stuck = session.execute(
-            sa.select(table.uuid).where(
-                table.state == arq_state.BIND_STARTED,
-                table.bind_started_at < cutoff)).scalars().all()
+    stuck = arq_obj.binding_since_before(base.utcnow() - datetime.timedelta(
+        seconds=conf.conductor.bind_timeout))
     instances = set()
     for uuid in stuck:
         instance = _fail_alone(

@@ -24,7 +24,7 @@ from cyborg_clone.common import exception
 from cyborg_clone.conductor import build_log
 from cyborg_clone.conductor import dcp_archive
 from cyborg_clone.conductor import fpga_toolchain
-from cyborg_clone.db import models
+from cyborg_clone.objects import base
 from cyborg_clone.objects import fpga_image
 
 LOG = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class Factory:
     def build(self, image_id):
         """Build image ``image_id`` from its DCP tarball."""
         if not FpgaImage.transition(image_id, 'schedule',
-                                    work_started_at=models.utcnow()):
+                                    work_started_at=base.utcnow()):
             LOG.info('FPGA image %s is no longer waiting for a build; '
                      'skipped.', image_id)
             return
@@ -197,7 +197,7 @@ def recover(conf):
     """Fail builds and registrations that did not finish within
     [fpga_image]build_deadline (their conductor died or the cast was
     lost), so no image stays unfinished forever."""
-    cutoff = models.utcnow() - datetime.timedelta(
+    cutoff = base.utcnow() - datetime.timedelta(
         seconds=conf.fpga_image.build_deadline)
     failed = []
     for image in FpgaImage.unfinished_since(cutoff):

@@ -8,13 +8,9 @@ the active FPGA image whose metadata names it. ``accel:bitstream_id`` wins
 when a group has both, as it names exactly one image.
 """
 
-import json
-
-import sqlalchemy as sa
-
 from cyborg_clone.clients import image_store
 from cyborg_clone.common import exception
-from cyborg_clone.db import models
+from cyborg_clone.objects import attribute
 from cyborg_clone.objects import fpga_image
 
 BITSTREAM_KEY = 'accel:bitstream_id'
@@ -30,7 +26,7 @@ def normalize_function_id(value):
 
 
 def image_to_load(session, group, deployable):
-    """The image id to load onto ``deployable`` (a models.Deployable) for
+    """The image id to load onto ``deployable`` (its database row) for
     ``group``, or None when nothing must be loaded.
 
     :raises Invalid: when the group names a malformed image id, or a
@@ -48,23 +44,14 @@ def image_to_load(session, group, deployable):
 
 
 def _runs(session, deployable_id, function):
-    table = models.Attribute
-    traits = session.scalars(sa.select(table.value).where(
-        table.deployable_id == deployable_id,
-        table.value.startswith(_FUNCTION_TRAIT)))
+    traits = attribute.values_starting(session, deployable_id,
+                                       _FUNCTION_TRAIT)
     return any(trait.endswith('_' + function) for trait in traits)
 
 
 def _image_providing(session, asked, function):
-    table = models.FpgaImage
-    # The LIKE only narrows the candidates; the JSON decides.
-    candidates = session.execute(
-        sa.select(table.image_id, table.metadata_json)
-        .where(table.status == fpga_image.ACTIVE,
-               table.metadata_json.like('%function_id%'))
-        .order_by(table.created_at.desc(), table.id.desc()))
-    for image_id, metadata_json in candidates:
-        provided = json.loads(metadata_json).get('function_id')
+    for image_id, metadata in fpga_image.active_with_function_id(session):
+        provided = metadata['function_id']
         if provided and normalize_function_id(provided) == function:
             return image_id
     raise exception.Invalid(

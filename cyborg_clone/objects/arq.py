@@ -350,3 +350,37 @@ def _released(session, uuids):
                      _attached(None, handle_info, bound_info)[1])
             for (uuid, dep_id, name, driver, hostname, attach_type,
                  handle_info, bound_info) in rows]
+
+
+def binding_of(session, uuid):
+    """What the conductor needs to bind ARQ ``uuid``: its instance_uuid,
+    device_profile_group_id, attach_handle_id, the profile's
+    profile_json, its Deployable row (None once gone) and that device's
+    hostname."""
+    arqs, deployables = models.AcceleratorRequest, models.Deployable
+    return session.execute(
+        sa.select(arqs.instance_uuid, arqs.device_profile_group_id,
+                  arqs.attach_handle_id,
+                  models.DeviceProfile.profile_json,
+                  deployables, models.Device.hostname)
+        .join(models.DeviceProfile,
+              models.DeviceProfile.id == arqs.device_profile_id)
+        .outerjoin(deployables, deployables.id == arqs.deployable_id)
+        .outerjoin(models.Device, models.Device.id == deployables.device_id)
+        .where(arqs.uuid == uuid)).one()
+
+
+def hold_handle(session, uuid, handle_id):
+    """Record on the still binding ARQ ``uuid`` the handle it claimed."""
+    arqs = models.AcceleratorRequest
+    session.execute(sa.update(arqs).where(arqs.uuid == uuid)
+                    .values(attach_handle_id=handle_id))
+
+
+def binding_since_before(cutoff):
+    """Uuids of the ARQs in BindStarted since before ``cutoff``."""
+    arqs = models.AcceleratorRequest
+    with db_api.reader() as session:
+        return session.execute(sa.select(arqs.uuid).where(
+            arqs.state == arq_state.BIND_STARTED,
+            arqs.bind_started_at < cutoff)).scalars().all()

@@ -7,6 +7,8 @@ functions run inside the caller's transaction, next to the ARQ's state
 change, so a handle is never held without an ARQ holding it.
 """
 
+import json
+
 import sqlalchemy as sa
 
 from cyborg_clone.db import models
@@ -66,3 +68,11 @@ def release_for_arqs(session, arq_uuids):
         .where(models.AttachHandle.id.in_(held.scalar_subquery()))
         .values(in_use=False)
         .execution_options(synchronize_session=False))
+
+
+def kind_and_info(session, handle_id):
+    """(attach_type, attach_info as a dict) of handle ``handle_id``."""
+    table = models.AttachHandle
+    row = session.execute(sa.select(table.attach_type, table.attach_info)
+                          .where(table.id == handle_id)).one()
+    return row.attach_type, json.loads(row.attach_info)

@@ -97,3 +97,11 @@ class Attribute:
                 cls._named(ident))).rowcount
         if not deleted:
             raise exception.AttributeNotFound(uuid=ident)
+
+
+def values_starting(session, deployable_id, prefix):
+    """The values of ``deployable_id``'s attributes starting ``prefix``."""
+    table = models.Attribute
+    return list(session.scalars(sa.select(table.value).where(
+        table.deployable_id == deployable_id,
+        table.value.startswith(prefix))))

@@ -6,6 +6,12 @@ import uuid as uuid_lib
 import sqlalchemy as sa
 
 from cyborg_clone.common import exception
+from cyborg_clone.db import models
+
+
+def utcnow():
+    """Now, as the database's timestamps are stored."""
+    return models.utcnow()
 
 
 def new_uuid():

@@ -304,3 +304,17 @@ class FpgaImage:
             grouped.setdefault(row.vm_image, []).append(
                 cls._from_result(row))
         return list(grouped.items())
+
+
+def active_with_function_id(session):
+    """(image_id, metadata dict) of the active images whose metadata
+    names a function_id, newest first."""
+    table = models.FpgaImage
+    # The LIKE only narrows the candidates; the JSON decides.
+    rows = session.execute(
+        sa.select(table.image_id, table.metadata_json)
+        .where(table.status == ACTIVE,
+               table.metadata_json.like('%function_id%'))
+        .order_by(table.created_at.desc(), table.id.desc()))
+    return [(image_id, json.loads(metadata)) for image_id, metadata in rows
+            if 'function_id' in json.loads(metadata)]

@@ -1,0 +1,42 @@
+"""SQL lives in cyborg_clone/objects/: no other layer imports the models."""
+
+import ast
+import pathlib
+
+import cyborg_clone
+
+PACKAGE = pathlib.Path(cyborg_clone.__file__).parent
+LAYERS = ('conductor', 'agent', 'api', 'drivers')
+MODELS = 'cyborg_clone.db.models'
+
+
+def _imports_models(path):
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            if any(alias.name == MODELS for alias in node.names):
+                return True
+        elif isinstance(node, ast.ImportFrom):
+            if node.module == MODELS or (
+                    node.module == 'cyborg_clone.db' and any(
+                        alias.name == 'models' for alias in node.names)):
+                return True
+    return False
+
+
+def test_only_objects_import_the_database_models():
+    offenders = sorted(
+        str(path.relative_to(PACKAGE))
+        for layer in LAYERS for path in (PACKAGE / layer).rglob('*.py')
+        if _imports_models(path))
+    assert offenders == []
+
+
+def test_the_check_sees_each_spelling(tmp_path):
+    for source in ('from cyborg_clone.db import models\n',
+                   'import cyborg_clone.db.models\n',
+                   'from cyborg_clone.db.models import Deployable\n'):
+        path = tmp_path / 'module.py'
+        path.write_text(source)
+        assert _imports_models(path), source
+    path.write_text('from cyborg_clone.db import api\n')
+    assert not _imports_models(path)
