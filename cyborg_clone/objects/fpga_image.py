@@ -316,5 +316,6 @@ def active_with_function_id(session):
         .where(table.status == ACTIVE,
                table.metadata_json.like('%function_id%'))
         .order_by(table.created_at.desc(), table.id.desc()))
-    return [(image_id, json.loads(metadata)) for image_id, metadata in rows
-            if 'function_id' in json.loads(metadata)]
+    decoded = ((image_id, json.loads(metadata)) for image_id, metadata in rows)
+    return [(image_id, metadata) for image_id, metadata in decoded
+            if 'function_id' in metadata]
