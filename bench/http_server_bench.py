@@ -142,8 +142,8 @@ def serve_ceiling(config, answers_file):
     """The ceiling server (run in its own process): the recorded answers,
     served like the all-in-one's API."""
     from cyborg_clone.cmd import api
-    from cyborg_clone.cmd import startup
     from cyborg_clone.common import service
+    from cyborg_clone.common import startup
     from cyborg_clone.common import wsgi_server
 
     answers = json.loads(pathlib.Path(answers_file).read_text())

@@ -7,9 +7,6 @@ the newest). No header means the oldest version, which is what Nova sends.
 import functools
 import re
 
-import webob
-
-from cyborg_clone.api import errors
 from cyborg_clone.api import fpga_image_errors
 
 SERVICE_TYPE = 'accelerator'
@@ -92,50 +89,3 @@ def is_versioned(path):
     """The Cyborg API is microversioned, except its root version document;
     the FPGA image API (/v1|v2/{project}/cloudservers/...) is not."""
     return path.strip('/') != '' and not fpga_image_errors.in_family(path)
-
-
-class MicroversionMiddleware:
-    """Chooses the request's version and stamps the version headers."""
-
-    def __init__(self, application):
-        self.application = application
-
-    def __call__(self, environ, start_response):
-        if not is_versioned(environ.get('PATH_INFO', '')):
-            return self.application(environ, start_response)
-        raw = environ.get('HTTP_OPENSTACK_API_VERSION')
-        try:
-            version = parse(raw)
-        except Malformed:
-            return self._refuse(environ, start_response, 400, (
-                'OpenStack-API-Version %s is not of the form "%s 2.N" or '
-                '"%s latest".' % (raw, SERVICE_TYPE, SERVICE_TYPE)))
-        except Unsupported:
-            return self._refuse(environ, start_response, 406, (
-                'Version %s is not supported by the API. Minimum is %s '
-                'and maximum is %s.' % (raw, MIN_VERSION, MAX_VERSION)))
-        environ[ENVIRON_KEY] = version
-        return self.application(environ,
-                                self._start(start_response, version))
-
-    def _refuse(self, environ, start_response, status, message):
-        error = webob.Response(
-            status=status, content_type='application/json', charset=None,
-            body=errors.error_body(status, message).encode())
-        return error(environ, self._start(start_response, None))
-
-    @staticmethod
-    def _start(start_response, version):
-        def _start_response(status, headers, exc_info=None):
-            headers = [h for h in headers if h[0].lower() not in (
-                'openstack-api-minimum-version',
-                'openstack-api-maximum-version', 'vary')]
-            headers.append(('OpenStack-API-Minimum-Version',
-                            str(MIN_VERSION)))
-            headers.append(('OpenStack-API-Maximum-Version',
-                            str(MAX_VERSION)))
-            headers.append(('Vary', HEADER))
-            if version is not None and int(status.split()[0]) < 400:
-                headers.append((HEADER, '%s %s' % (SERVICE_TYPE, version)))
-            return start_response(status, headers, exc_info)
-        return _start_response

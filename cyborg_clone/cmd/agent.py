@@ -2,9 +2,9 @@
 them on request."""
 
 from cyborg_clone.agent import manager
-from cyborg_clone.cmd import startup
 from cyborg_clone.common import context
 from cyborg_clone.common import service
+from cyborg_clone.common import startup
 from cyborg_clone.conductor import rpcapi as conductor_rpcapi
 
 PROG = 'cyborg-clone-agent'

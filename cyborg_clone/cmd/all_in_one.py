@@ -11,8 +11,8 @@ from cyborg_clone.api import app as api_app
 from cyborg_clone.cmd import agent
 from cyborg_clone.cmd import api
 from cyborg_clone.cmd import conductor
-from cyborg_clone.cmd import startup
 from cyborg_clone.common import service
+from cyborg_clone.common import startup
 from cyborg_clone.common import wsgi_server
 from cyborg_clone.db import migration
 

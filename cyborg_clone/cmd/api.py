@@ -4,9 +4,9 @@ http_server.py), with [api]workers processes."""
 import sys
 
 from cyborg_clone.api import app as api_app
-from cyborg_clone.api import request_body
-from cyborg_clone.cmd import startup
+from cyborg_clone.api import errors
 from cyborg_clone.common import http_server
+from cyborg_clone.common import startup
 from cyborg_clone.common import wsgi_server
 from cyborg_clone.db import api as db_api
 
@@ -26,7 +26,7 @@ def listen(conf, prog):
 def server_settings(conf):
     """How the API is served: [api] options, errors in the API's format."""
     return http_server.Settings.from_conf(
-        conf, render_error=request_body.render_error)
+        conf, render_error=errors.render_error)
 
 
 def main(argv=None):

@@ -1,8 +1,8 @@
 """cyborg-clone-conductor: runs the workflows the API and agents start."""
 
-from cyborg_clone.cmd import startup
 from cyborg_clone.common import context
 from cyborg_clone.common import service
+from cyborg_clone.common import startup
 from cyborg_clone.conductor import manager
 from cyborg_clone.db import api as db_api
 

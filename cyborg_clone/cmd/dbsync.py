@@ -14,7 +14,7 @@ import sys
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from cyborg_clone.cmd import startup
+from cyborg_clone.common import startup
 from cyborg_clone.db import migration
 
 LOG = logging.getLogger(__name__)

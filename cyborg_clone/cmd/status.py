@@ -25,13 +25,14 @@ from oslo_config import cfg
 from oslo_log import log as logging
 import oslo_messaging as messaging
 from oslo_policy import policy
+from oslo_upgradecheck import common_checks
 from oslo_upgradecheck import upgradecheck
 import sqlalchemy as sa
 
 from cyborg_clone import conf as cc_conf
 from cyborg_clone import policies
 from cyborg_clone.clients import placement
-from cyborg_clone.cmd import startup
+from cyborg_clone.common import startup
 from cyborg_clone.db import api as db_api
 from cyborg_clone.db import migration
 from cyborg_clone.objects import deployable as deployable_obj
@@ -121,12 +122,14 @@ def _policy_files(conf):
     return found
 
 
-class _ParserComplaints(std_logging.Handler):
-    """Collects what oslo.policy's parser logs while active.
+class _PolicyLog(std_logging.Handler):
+    """Collects what oslo.policy logs while active, and keeps it off the
+    console: the check reports it.
 
-    A rule oslo.policy cannot parse does not raise: the parser logs an
-    error and makes the rule deny everything. The log is the only signal,
-    so catch it (and keep it off the console: the check reports it).
+    oslo.policy answers in its log only. A rule it cannot parse does not
+    raise: its parser logs an error and makes the rule deny everything.
+    ``Enforcer.check_rules`` logs the rules that refer to an undefined
+    rule or to themselves, and returns only whether there were any.
     """
 
     def __init__(self):
@@ -138,7 +141,7 @@ class _ParserComplaints(std_logging.Handler):
 
     @contextlib.contextmanager
     def active(self):
-        logger = std_logging.getLogger('oslo_policy._parser')
+        logger = std_logging.getLogger('oslo_policy')
         saved = logger.level, logger.propagate
         logger.setLevel(std_logging.WARNING)
         logger.propagate = False
@@ -152,18 +155,21 @@ class _ParserComplaints(std_logging.Handler):
 
 
 def _parse(name, check_str):
-    """The check tree of one rule, or raise ValueError saying why not."""
+    """The check tree of one rule, or raise ValueError saying why not.
+
+    Each rule alone, as the enforcer parses it: its parser's complaints
+    do not name the rule.
+    """
     if not isinstance(check_str, (str, list)):
         raise ValueError('the rule is a %s, not a string'
                          % type(check_str).__name__)
-    complaints = _ParserComplaints()
-    with complaints.active():
+    with _PolicyLog().active() as log:
         try:
-            check = policy.Rules.from_dict({name: check_str})[name]
+            check = policy.RuleDefault(name, check_str).check
         except Exception as error:
             raise ValueError(_one_line(error)) from None
-    if complaints.messages:
-        raise ValueError('; '.join(complaints.messages))
+    if log.messages:
+        raise ValueError('; '.join(log.messages))
     return check
 
 
@@ -201,10 +207,61 @@ def _policy_file_was_set(conf):
         cfg.Locations.opt_default, cfg.Locations.set_default)
 
 
+def _file_problems(paths):
+    """({rule name: the file that defines it last, as the enforcer reads
+    them}, problems that make a file or a rule unusable, whether every
+    file reads)."""
+    origin, problems, readable = {}, [], True
+    for path in paths:
+        try:
+            rules = _read_policy_file(path)
+        except ValueError as error:
+            problems.append('%s: %s' % (path, error))
+            readable = False
+            continue
+        for name, check_str in rules.items():
+            origin[str(name)] = path
+            try:
+                _parse(str(name), check_str)
+            except ValueError as error:
+                problems.append('%s: rule "%s" does not parse, so it '
+                                'denies everything (%s)' % (path, name,
+                                                            error))
+    return origin, problems, readable
+
+
+def _enforcer_warnings(enforcer, origin):
+    """What oslo.policy's enforcer, loaded as the API loads it, finds
+    wrong with the rules: its own check (a rule refers to an undefined
+    rule, so it always denies, or to itself), and file rules that are no
+    rule of this service."""
+    with _PolicyLog().active() as log:
+        enforcer.load_rules(force_reload=True)
+        del log.messages[:]  # the parser's complaints, reported per file
+        enforcer.check_rules()
+    warnings = ['oslo.policy: %s' % message.rstrip('.')
+                for message in log.messages]
+    referenced = set().union(*(_referenced_rules(check)
+                               for check in enforcer.rules.values()))
+    undefined = sorted(referenced - set(enforcer.rules))
+    if undefined:
+        # oslo.policy names the rules that refer to one, not the name
+        # referred to, which is most likely a typo.
+        warnings.append('defined nowhere: %s' % ', '.join(
+            'rule:%s' % name for name in undefined))
+    for name in enforcer.file_rules:
+        # A rule that is neither a default nor used by another rule is
+        # ignored by the service: most likely a typo or a removed rule.
+        if name not in enforcer.registered_rules and name not in referenced:
+            warnings.append('%s: "%s" is not a rule of this service and no '
+                            'rule refers to it' % (origin.get(name), name))
+    return warnings
+
+
 def check_policy(conf):
-    """Every policy file parses, and names only rules the service knows."""
+    """The policy files load into oslo.policy's enforcer the way the API
+    loads them, every rule parses, and the enforcer's checks pass."""
     enforcer = policies.get_enforcer(conf)  # Registers [oslo_policy] too.
-    defaults = set(enforcer.registered_rules)
     paths = _policy_files(conf)
     if not paths:
         name = conf.oslo_policy.policy_file
@@ -215,47 +272,22 @@ def check_policy(conf):
         return Result(Code.SUCCESS, 'No policy file (%s) found: the '
                       'built-in defaults apply.' % name)
 
-    failures = []
-    parsed = {}  # (path, name) -> check tree
-    for path in paths:
-        try:
-            rules = _read_policy_file(path)
-        except ValueError as error:
-            failures.append('%s: %s' % (path, error))
-            continue
-        for name, check_str in rules.items():
-            try:
-                parsed[(path, str(name))] = _parse(str(name), check_str)
-            except ValueError as error:
-                failures.append('%s: rule "%s" does not parse, so it '
-                                'denies everything (%s)' % (path, name,
-                                                            error))
-
-    defined = defaults | {name for _, name in parsed}
-    referenced = set()
-    for check in parsed.values():
-        referenced |= _referenced_rules(check)
-    for rule in enforcer.registered_rules.values():
-        referenced |= _referenced_rules(rule.check)
-    warnings = []
-    for (path, name), check in parsed.items():
-        # A rule that is neither a default nor used by another rule is
-        # ignored by the service: most likely a typo or a removed rule.
-        if name not in defaults and name not in referenced:
-            warnings.append('%s: "%s" is not a rule of this service and no '
-                            'rule refers to it' % (path, name))
-        for missing in sorted(_referenced_rules(check) - defined):
-            warnings.append('%s: rule "%s" refers to rule:%s, which is '
-                            'defined nowhere (it always denies)'
-                            % (path, name, missing))
-    files = ', '.join(paths)
+    origin, failures, readable = _file_problems(paths)
+    # Unreadable, a file would stop the enforcer from loading at all.
+    warnings = _enforcer_warnings(enforcer, origin) if readable else []
+    if readable:
+        json_check = common_checks.check_policy_json(None, conf)
+        if json_check.code != Code.SUCCESS:
+            # oslo.policy still reads it: a warning, not a failure.
+            warnings.append(json_check.details.rstrip('.'))
     if failures:
         return Result(Code.FAILURE, 'Fix the policy: %s.'
                       % '; '.join(failures + warnings))
     if warnings:
         return Result(Code.WARNING, '; '.join(warnings) + '.')
-    return Result(Code.SUCCESS, '%d rule(s) in %s parse and name known '
-                  'rules.' % (len(parsed), files))
+    return Result(Code.SUCCESS, '%d rule(s) in %s parse, name known rules '
+                  'and pass oslo.policy\'s checks.'
+                  % (len(origin), ', '.join(paths)))
 
 
 # --- message bus ------------------------------------------------------------

@@ -28,17 +28,8 @@ from cyborg_clone.objects import deployable as deployable_obj
 
 LOG = logging.getLogger(__name__)
 
-# Time the API allows the conductor beyond the agent's own deadline, for
-# the database work on either side of the call.
-_BOOKKEEPING_SECONDS = 30
-
 # A call given less time than this could not even reach the agent.
 _MIN_ASK_SECONDS = 2
-
-
-def api_timeout(conf):
-    """How long the API should wait for ``program`` to answer."""
-    return conf.conductor.program_timeout + _BOOKKEEPING_SECONDS
 
 
 def program(conf, context, agent_api, deployable_uuid, image_id,

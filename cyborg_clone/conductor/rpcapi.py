@@ -10,6 +10,16 @@ from cyborg_clone.common import rpc
 # 1.3: release_arqs (undo unbound or deleted ARQs on their hosts).
 RPC_API_VERSION = '1.3'
 
+# Time a caller of program_deployable allows the conductor beyond the
+# agent's own deadline ([conductor]program_timeout), for the database work
+# on either side of the agent's call.
+_PROGRAM_BOOKKEEPING_SECONDS = 30
+
+
+def program_timeout(conf):
+    """How long program_deployable waits for the conductor's answer."""
+    return conf.conductor.program_timeout + _PROGRAM_BOOKKEEPING_SECONDS
+
 
 class ConductorAPI(rpc.ClientAPI):
     def __init__(self, conf):
@@ -51,10 +61,13 @@ class ConductorAPI(rpc.ClientAPI):
         cctxt.call(context, 'set_device_status', device_uuid=device_uuid,
                    status=status)
 
-    def program_deployable(self, context, deployable_uuid, image_id,
-                           timeout=None):
-        """Program a deployable and wait for the result."""
-        cctxt = self.client.prepare(timeout=timeout)
+    def program_deployable(self, context, deployable_uuid, image_id):
+        """Program a deployable and wait for the result, at most
+        program_timeout() seconds.
+
+        :raises MessagingTimeout: when no conductor answered by then.
+        """
+        cctxt = self.client.prepare(timeout=program_timeout(self.conf))
         return cctxt.call(context, 'program_deployable',
                           deployable_uuid=deployable_uuid, image_id=image_id)
 

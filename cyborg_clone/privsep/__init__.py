@@ -26,13 +26,12 @@ from oslo_privsep import priv_context
 # What the privsep-helper console script runs, for ``python -c``. Not
 # ``python -m oslo_privsep.daemon``: the daemon would then be __main__, a
 # second copy of the module whose exceptions the agent could not import.
-# Importing it imports eventlet, whose deprecation warning the agent's log
-# would show line by line at every start; the commands ignore it too
-# (cyborg_clone/cmd/__init__.py).
+# The package first, which keeps eventlet out (common/concurrency.py): the
+# daemon would import it when it can, and its deprecation warning would
+# reach the agent's log line by line at every start.
 HELPER_ENTRY_POINT = 'oslo_privsep.daemon:helper_main'
-HELPER_CODE = ("import warnings; warnings.filterwarnings('ignore', "
-               r"message=r'\s*Eventlet is deprecated'); "
-               "from oslo_privsep.daemon import helper_main; helper_main()")
+HELPER_CODE = ('import cyborg_clone; '
+               'from oslo_privsep.daemon import helper_main; helper_main()')
 
 # The helper's stderr reaches the agent through oslo.privsep's logger; the
 # daemon's own log through the context's ([privsep]logger_name).

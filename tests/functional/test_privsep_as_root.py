@@ -89,8 +89,8 @@ def test_tools_run_through_the_daemon_started_without_sudo(tmp_path,
         log = agent.log()
         assert agent.stop() == 0
     helper = re.search(r"Running privsep helper: \['([^']+)', '-c', "
-                       r"\"[^\"]*; from oslo_privsep.daemon import "
-                       r"helper_main; helper_main\(\)\", '--config-file', "
+                       r"[\"'][^\"']*; from oslo_privsep.daemon import "
+                       r"helper_main; helper_main\(\)[\"'], '--config-file', "
                        r"'([^']+)'", log)
     assert helper, log
     # The agent's own interpreter, and its config.

@@ -230,7 +230,8 @@ def test_concurrent_connections_see_no_reset(server):
 def test_a_body_left_unread_does_not_spoil_the_connection(server):
     # An unknown microversion is refused (406) before any controller reads
     # the body; the rest of the body must not be taken for the next
-    # request (gunicorn and uWSGI leave it to the app, see api/wsgi.py).
+    # request (gunicorn and uWSGI leave it to the app, see
+    # api/middleware/drain_body.py).
     process, port = server
     connection = http.client.HTTPConnection('127.0.0.1', port,
                                             timeout=CLIENT_TIMEOUT)

@@ -1,4 +1,5 @@
-"""SQL lives in cyborg_clone/objects/: no other layer imports the models."""
+"""Layers import only what they may: SQL lives in cyborg_clone/objects/ (no
+other layer imports the models), and the API imports no command."""
 
 import ast
 import pathlib
@@ -40,3 +41,41 @@ def test_the_check_sees_each_spelling(tmp_path):
         assert _imports_models(path), source
     path.write_text('from cyborg_clone.db import api\n')
     assert not _imports_models(path)
+
+
+def _imported(path):
+    """Every module ``path`` imports, each spelling resolved to a name."""
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+            yield from ('%s.%s' % (node.module, alias.name)
+                        for alias in node.names)
+
+
+def _imports_under(path, package):
+    return any(name == package or name.startswith(package + '.')
+               for name in _imported(path))
+
+
+def test_the_api_imports_nothing_from_the_commands():
+    # The commands start processes; the API is a library they (and WSGI
+    # servers) load. Start-up both need is in common/startup.py.
+    offenders = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in (PACKAGE / 'api').rglob('*.py')
+        if _imports_under(path, 'cyborg_clone.cmd'))
+    assert offenders == []
+
+
+def test_the_command_check_sees_each_spelling(tmp_path):
+    path = tmp_path / 'module.py'
+    for source in ('from cyborg_clone import cmd\n',
+                   'import cyborg_clone.cmd.startup\n',
+                   'from cyborg_clone.cmd.api import main\n'):
+        path.write_text(source)
+        assert _imports_under(path, 'cyborg_clone.cmd'), source
+    path.write_text('from cyborg_clone import common\n'
+                    'import cyborg_clone.cmdline\n')
+    assert not _imports_under(path, 'cyborg_clone.cmd')

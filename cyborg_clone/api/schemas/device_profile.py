@@ -52,7 +52,8 @@ profile = {
     'type': 'object',
     'properties': {
         # Not starting with "_": such a path segment is never routed
-        # (api/request_guard.py), so the profile could not be named there.
+        # (api/middleware/request_guard.py), so the profile could not
+        # be named there.
         'name': {'type': 'string',
                  'pattern': '^[A-Za-z0-9-][A-Za-z0-9_-]{0,254}$',
                  'description': 'name must be 1 to 255 characters of '

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import pytest
 
 from cyborg_clone.api import app as api_app
-from cyborg_clone.api import request_body
+from cyborg_clone.api import errors
 from cyborg_clone.common import http_server
 from cyborg_clone.common import wsgi_server
 from cyborg_clone.db import api as db_api
@@ -109,7 +109,7 @@ def target(tmp_path_factory, seeded):  # noqa: F811
     server = wsgi_server.Server(app, sock, http_server.Settings(
         threads=2, client_socket_timeout=30,
         max_request_body_size=conf.api.max_request_body_size,
-        max_connections=100, render_error=request_body.render_error))
+        max_connections=100, render_error=errors.render_error))
     server.start()
     try:
         yield Target(sock.getsockname()[1], seed)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from cyborg_clone.api import request_body
+from cyborg_clone.api import errors
 from cyborg_clone.common import http_server
 from cyborg_clone.common import wsgi_server
 
@@ -39,7 +39,7 @@ def app(environ, start_response):
 def serving(**overrides):
     values = dict(threads=2, client_socket_timeout=30,
                   max_request_body_size=LIMIT, max_connections=100,
-                  render_error=request_body.render_error)
+                  render_error=errors.render_error)
     values.update(overrides)
     sock = wsgi_server.listen('127.0.0.1', 0)
     server = wsgi_server.Server(app, sock, http_server.Settings(**values))

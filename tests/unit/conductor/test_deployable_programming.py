@@ -140,8 +140,3 @@ def test_an_agent_back_after_falling_silent_finishes_the_load(conf, target):
     assert program(conf, agent, target.uuid) == target.uuid
     assert len(agent.calls) == 2
     assert bitstream(target.uuid) == IMAGE
-
-
-def test_api_waits_longer_than_the_conductor_waits(conf):
-    assert (deployable_programming.api_timeout(conf)
-            > conf.conductor.program_timeout)

@@ -12,7 +12,6 @@ from cyborg_clone.api.types import base as types
 from cyborg_clone.api.types import deployable as deployable_types
 from cyborg_clone.clients import image_store
 from cyborg_clone.common import exception
-from cyborg_clone.conductor import deployable_programming
 from cyborg_clone.objects import deployable
 
 RULE = 'cyborg:deployable:%s'
@@ -59,8 +58,7 @@ class DeployablesController(rest.RestController):
         try:
             request.conductor_api.program_deployable(
                 request.context, deployable_uuid=deployable_uuid,
-                image_id=image_store.image_id_from(image_id),
-                timeout=deployable_programming.api_timeout(request.conf))
+                image_id=image_store.image_id_from(image_id))
         except messaging.MessagingTimeout:
             raise exception.ServiceUnavailable(
                 reason='no conductor answered the program request for '

@@ -8,7 +8,7 @@ import re
 from urllib import parse
 
 from cyborg_clone.api import errors
-from cyborg_clone.api import request_body
+from cyborg_clone.api.middleware import chunked_body
 
 # Methods named by RFC 9110 (plus PATCH); a name is case-sensitive, so
 # "get" is another, unknown method.
@@ -111,7 +111,7 @@ def decoded_body(data):
 def _read_body(environ):
     stream = environ['wsgi.input']
     length = environ.get('CONTENT_LENGTH') or ''
-    if request_body.is_chunked(environ):
+    if chunked_body.is_chunked(environ):
         return stream.read()
     if not length.isdigit() or int(length) == 0:
         return b''
@@ -158,7 +158,7 @@ class RequestGuardMiddleware:
             check(environ)
         except Refused as refused:
             path = environ.get('PATH_INFO', '')
-            content_type, body = request_body.render_error(
+            content_type, body = errors.render_error(
                 refused.status, str(refused), path)
             start_response('%d %s' % (refused.status, _REASONS[
                 refused.status]), [('Content-Type', content_type),

@@ -1,4 +1,4 @@
-"""Start-up every command shares: options, arguments, logging."""
+"""Start-up every process shares: options, arguments, logging."""
 
 import sys
 

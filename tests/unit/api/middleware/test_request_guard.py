@@ -1,11 +1,12 @@
-"""The request shape checks of api/request_guard.py, one rule each."""
+"""The request shape checks of api/middleware/request_guard.py, one rule
+each."""
 
 import io
 import json
 
 import pytest
 
-from cyborg_clone.api import request_guard as guard
+from cyborg_clone.api.middleware import request_guard as guard
 
 
 def environ(method='GET', path='/v2/devices', query='', body=b'',

@@ -8,7 +8,7 @@ import webob
 from webob import exc
 import webtest
 
-from cyborg_clone.api import errors
+from cyborg_clone.api.middleware import error_format
 
 
 def faultstring(response):
@@ -26,7 +26,7 @@ def test_a_success_passes_through_untouched():
 
     def start_response(status, headers, exc_info=None):
         seen.append((status, headers))
-    result = errors.ErrorFormatMiddleware(app)(
+    result = error_format.ErrorFormatMiddleware(app)(
         webob.Request.blank('/v2').environ, start_response)
     assert result is body
     assert seen == [('200 OK', [('Content-Type', 'application/json'),
@@ -39,7 +39,7 @@ def test_an_error_written_through_write_is_rewritten():
                                [('Content-Type', 'text/plain')])
         write(b'no such thing')
         return []
-    response = webtest.TestApp(errors.ErrorFormatMiddleware(app)).get(
+    response = webtest.TestApp(error_format.ErrorFormatMiddleware(app)).get(
         '/v2/x', expect_errors=True)
     assert response.status_int == 404
     assert faultstring(response) == 'Not Found'
@@ -49,7 +49,7 @@ def test_an_app_that_starts_its_response_late_is_read_first():
     def app(environ, start_response):
         start_response('409 Conflict', [('Content-Type', 'application/json')])
         yield json.dumps({'faultstring': 'taken'}).encode()
-    response = webtest.TestApp(errors.ErrorFormatMiddleware(app)).get(
+    response = webtest.TestApp(error_format.ErrorFormatMiddleware(app)).get(
         '/v2/x', expect_errors=True)
     assert response.status_int == 409
     assert faultstring(response) == 'taken'
@@ -60,7 +60,7 @@ def test_a_server_error_hides_its_text():
         start_response('500 Internal Server Error',
                        [('Content-Type', 'text/plain')])
         return [b'secret detail']
-    response = webtest.TestApp(errors.ErrorFormatMiddleware(app)).get(
+    response = webtest.TestApp(error_format.ErrorFormatMiddleware(app)).get(
         '/v2/x', expect_errors=True)
     assert response.status_int == 500
     assert 'secret' not in response.text
@@ -73,7 +73,7 @@ def test_an_exception_from_below_is_a_logged_500(caplog):
         except ValueError:
             start_response('500 Internal Server Error', [], sys.exc_info())
         return []
-    response = webtest.TestApp(errors.ErrorFormatMiddleware(app)).get(
+    response = webtest.TestApp(error_format.ErrorFormatMiddleware(app)).get(
         '/v2', expect_errors=True)
     assert response.status_int == 500
     assert 'secret' not in response.text
@@ -83,7 +83,7 @@ def test_an_exception_from_below_is_a_logged_500(caplog):
 def test_an_http_exception_from_below_is_its_own_answer():
     def app(environ, start_response):
         raise exc.HTTPMethodNotAllowed(headers={'Allow': 'GET'})
-    response = webtest.TestApp(errors.ErrorFormatMiddleware(app)).post(
+    response = webtest.TestApp(error_format.ErrorFormatMiddleware(app)).post(
         '/v2', expect_errors=True)
     assert response.status_int == 405
     assert response.headers['Allow'] == 'GET'
