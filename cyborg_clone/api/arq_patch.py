@@ -10,8 +10,7 @@ import dataclasses
 from cyborg_clone.api import validation
 from cyborg_clone.api.schemas import arq as schema
 from cyborg_clone.common import exception
-
-_REQUIRED = ('hostname', 'device_rp_uuid', 'instance_uuid')
+from cyborg_clone.objects import arq as arq_obj
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +55,8 @@ def _fields(uuid, operations, op, version):
                                                       uuid))
         fields[name] = operation.get('value')
     if op == 'add':
-        missing = [name for name in _REQUIRED if name not in fields]
+        missing = [name for name in arq_obj.BINDING_FIELDS
+                   if name not in fields]
         if missing:
             raise exception.PatchError(
                 reason='binding ARQ %s needs %s.' % (

@@ -15,6 +15,7 @@ import uuid
 
 from cyborg_clone.clients import object_store
 from cyborg_clone.common import exception
+from cyborg_clone.common import fileutils
 
 IMAGE_ID = re.compile(r'[0-9a-f]{32}')
 
@@ -113,10 +114,10 @@ class FileImageStore(ImageStore):
         json.dumps(metadata)
         os.makedirs(self.root, exist_ok=True)
         with open(source_path, 'rb') as source:
-            with object_store.atomic_output(path) as out:
+            with fileutils.atomic_output(path) as out:
                 size, sha256 = _copy(source, out)
         stored = dict(metadata, size=size, sha256=sha256)
-        with object_store.atomic_output(path + '.json') as out:
+        with fileutils.atomic_output(path + '.json') as out:
             out.write(json.dumps(stored, sort_keys=True).encode())
         return stored
 
@@ -146,7 +147,7 @@ class FileImageStore(ImageStore):
             raise exception.ImageCorrupt(
                 image_id=image_id,
                 reason='its metadata is there but its file is not') from None
-        with source, object_store.atomic_output(dest_path) as out:
+        with source, fileutils.atomic_output(dest_path) as out:
             size, sha256 = _copy(source, out)
             if (size, sha256) != (metadata['size'], metadata['sha256']):
                 raise exception.ImageCorrupt(

@@ -10,7 +10,6 @@ import abc
 import contextlib
 import errno
 import os
-import secrets
 import shutil
 import stat
 
@@ -21,6 +20,7 @@ from botocore import exceptions as botocore_exc
 from oslo_log import log as logging
 
 from cyborg_clone.common import exception
+from cyborg_clone.common import fileutils
 
 LOG = logging.getLogger(__name__)
 
@@ -37,36 +37,6 @@ _NO_OBJECT = {errno.ENOENT: 'no such object',
               errno.EISDIR: 'no such object',
               errno.ELOOP: 'a symbolic link is on its path and the file '
                            'object store does not follow links'}
-
-
-@contextlib.contextmanager
-def atomic_output(path, dir_fd=None):
-    """A binary file that replaces ``path`` only when the block succeeds.
-
-    It is written beside ``path`` under a hidden temporary name, synced and
-    renamed over it, so readers see the old file or the whole new one; on
-    any error the temporary file is removed and ``path`` is untouched.
-
-    :param path: the file to create or replace; with ``dir_fd``, a name
-        relative to that open directory.
-    :param dir_fd: an open directory ``path`` is relative to, or None.
-    """
-    directory, name = os.path.split(path)
-    temp = os.path.join(directory,
-                        '.%s.%s.part' % (name, secrets.token_hex(8)))
-    # 0600 as tempfile.mkstemp: tenants' designs are nobody else's.
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
-                 0o600, dir_fd=dir_fd)
-    try:
-        with os.fdopen(fd, 'wb') as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp, dir_fd=dir_fd)
-        raise
 
 
 class ObjectStore(abc.ABC):
@@ -93,7 +63,7 @@ class ObjectStore(abc.ABC):
             if max_bytes is not None and size is not None:
                 self._check_size(bucket, key, size, max_bytes)
             written = 0
-            with atomic_output(dest_path) as out:
+            with fileutils.atomic_output(dest_path) as out:
                 while chunk := body.read(CHUNK_SIZE):
                     written += len(chunk)
                     if max_bytes is not None:
@@ -175,7 +145,7 @@ class FileObjectStore(ObjectStore):
         with open(source_path, 'rb') as source:
             try:
                 with self._parent(bucket, key, create=True) as (fd, name):
-                    with atomic_output(name, dir_fd=fd) as out:
+                    with fileutils.atomic_output(name, dir_fd=fd) as out:
                         shutil.copyfileobj(source, out, CHUNK_SIZE)
             except OSError as error:
                 raise _file_error('upload', bucket, key, error) from error

@@ -1,4 +1,4 @@
-"""OpenStack Placement's REST API, as the conductor's reporting needs it.
+"""OpenStack Placement's REST API, as the conductor's Placement sync needs it.
 
 A thin wrapper over a keystoneauth1 Adapter loaded from the [placement]
 section, speaking one microversion. Every answer the caller must act on
@@ -82,9 +82,10 @@ def _error(method, path, response):
 
 
 class PlacementClient(service_client.ServiceClient):
-    """The calls reporting makes; each raises PlacementUnreachable when
-    Placement cannot be reached and PlacementError for an unexpected
-    answer, besides the specific exceptions it documents."""
+    """The calls the Placement sync makes; each raises
+    PlacementUnreachable when Placement cannot be reached and
+    PlacementError for an unexpected answer, besides the specific
+    exceptions it documents."""
 
     GROUP = GROUP
 

@@ -52,6 +52,7 @@ from cyborg_clone.objects import arq_state
 from cyborg_clone.objects import attach_handle
 from cyborg_clone.objects import base
 from cyborg_clone.objects import bind_ownership
+from cyborg_clone.objects import deployable as deployable_obj
 
 LOG = logging.getLogger(__name__)
 
@@ -155,11 +156,13 @@ def _claim(session, uuid, owner):
     bind_ownership.hold(session, uuid, owner)
     row = arq_obj.binding_of(session, uuid)
     deployable = row.Deployable
-    if deployable is None or deployable.vanished_at is not None:
-        # Gone since the API accepted the bind: the row left, or is kept
-        # only for the ARQs already holding it.
-        _fail(session, uuid, 'the chosen device is no longer reported by '
-                             'its host')
+    # The device may have changed since the API accepted the bind: gone
+    # (its row deleted, or kept only for the ARQs holding it), or being
+    # cleaned.
+    refusal = ('is no longer reported by its host' if deployable is None
+               else deployable_obj.bind_refusal(deployable, row.hostname))
+    if refusal is not None:
+        _fail(session, uuid, 'the chosen device ' + refusal)
         return row.instance_uuid
     group = json.loads(row.profile_json)[row.device_profile_group_id]
     try:
@@ -319,7 +322,7 @@ def _fail_alone(uuid, reason, owner, take=False):
 
 def notify_resolved(nova_client, instance_uuids, owner):
     """For each instance whose ARQs are all resolved, send Nova the events
-    of the ARQs ``owner`` owns and has not reported yet, then record that
+    of the ARQs ``owner`` owns and has not notified yet, then record that
     they were sent (whatever Nova answered: the client retries and logs
     what it could not deliver)."""
     for instance in sorted(instance_uuids):

@@ -8,9 +8,9 @@ stops. As often, it sweeps: it adopts, instance by instance, the pending
 ARQs (``bind_ownership``) of conductors silent for longer than
 ``heartbeat_timeout`` and the BindStarted ARQs that no conductor picked up
 within ``unclaimed_bind_grace`` (their cast was lost), resumes their binds
-(``arq_binding.resume``) on worker threads, and tells Nova what a dead
-conductor resolved but did not report. What is orphaned is read from the
-database alone, so a conductor started anew, or any other, finds it.
+(``arq_binding.resume``) on worker threads, and sends Nova the events of
+what a dead conductor resolved but did not send. What is orphaned is read
+from the database alone, so a conductor started anew, or any other, finds it.
 """
 
 import concurrent.futures
@@ -110,7 +110,7 @@ class Recovery:
                 continue  # Another conductor was first.
             LOG.warning(
                 'Adopted the ARQs of instance %s from %s: resuming %s, '
-                'reporting %s.', instance,
+                'notifying Nova of %s.', instance,
                 'conductor %s, which stopped' % previous if previous
                 else 'a bind cast that never arrived',
                 ', '.join(taken.binding) or 'none',

@@ -7,7 +7,7 @@ and an unchanged report costs that single read. A changed report is applied
 as a diff in one writer transaction (``objects.host_inventory``): a failure
 leaves the previous state and fingerprint in place, so the next report
 simply tries again. Placement follows the database afterwards
-(``placement_report``), at no cost for an unchanged report.
+(``placement_sync``), at no cost for an unchanged report.
 
 A report also names the drivers that failed to discover, and why: their
 rows are left as they are, and the failures are recorded per host and
@@ -60,7 +60,7 @@ def apply_report(context, hostname, report_primitive, placement=None,
 
     :param report_primitive: ``report.to_primitive(devices)`` as the agent
         sent it.
-    :param placement: the conductor's ``placement_report.PlacementReport``,
+    :param placement: the conductor's ``placement_sync.PlacementSync``,
         or None to leave Placement alone.
     :param failed_drivers: ``{driver name: why its discovery failed}``:
         the rows of those drivers stay as they are (the report says

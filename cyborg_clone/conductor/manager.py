@@ -9,7 +9,7 @@ from cyborg_clone.conductor import deployable_programming
 from cyborg_clone.conductor import device_cleaning
 from cyborg_clone.conductor import device_sync
 from cyborg_clone.conductor import fpga_image_build
-from cyborg_clone.conductor import placement_report
+from cyborg_clone.conductor import placement_sync
 from cyborg_clone.conductor import rpcapi
 from cyborg_clone.objects import device
 
@@ -25,7 +25,7 @@ class ConductorManager:
         self._factory = factory
         # One per conductor: it remembers what each host last sent to
         # Placement, so unchanged reports cost Placement nothing.
-        self.placement = placement_report.PlacementReport(conf)
+        self.placement = placement_sync.PlacementSync(conf)
         self.lease = lease or bind_recovery.Lease(conf)
         self.recovery = bind_recovery.Recovery(
             conf, self.lease, agent_api=self.agent_api,

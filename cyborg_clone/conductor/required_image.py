@@ -10,20 +10,12 @@ when a group has both, as it names exactly one image.
 
 from cyborg_clone.clients import image_store
 from cyborg_clone.common import exception
+from cyborg_clone.common import trait_names
 from cyborg_clone.objects import attribute
 from cyborg_clone.objects import fpga_image
 
 BITSTREAM_KEY = 'accel:bitstream_id'
 FUNCTION_KEY = 'accel:function_id'
-# Drivers name a loaded function CUSTOM_FPGA_FUNCTION_ID_<VENDOR>_<ID>.
-_FUNCTION_TRAIT = 'CUSTOM_FPGA_FUNCTION_ID_'
-
-
-def normalize_function_id(value):
-    """Function ids compare without dashes and case, as traits spell
-    them."""
-    return str(value).replace('-', '').upper()
-
 
 def image_to_load(session, group, deployable):
     """The image id to load onto ``deployable`` (its database row) for
@@ -36,7 +28,7 @@ def image_to_load(session, group, deployable):
         wanted = image_store.image_id_from(group[BITSTREAM_KEY])
         return None if deployable.bitstream_id == wanted else wanted
     if FUNCTION_KEY in group:
-        function = normalize_function_id(group[FUNCTION_KEY])
+        function = trait_names.normalize_function_id(group[FUNCTION_KEY])
         if _runs(session, deployable.id, function):
             return None
         return _image_providing(session, group[FUNCTION_KEY], function)
@@ -44,15 +36,15 @@ def image_to_load(session, group, deployable):
 
 
 def _runs(session, deployable_id, function):
-    traits = attribute.values_starting(session, deployable_id,
-                                       _FUNCTION_TRAIT)
-    return any(trait.endswith('_' + function) for trait in traits)
+    return trait_names.runs_function(attribute.values_starting(
+        session, deployable_id, trait_names.FUNCTION_ID_PREFIX), function)
 
 
 def _image_providing(session, asked, function):
     for image_id, metadata in fpga_image.active_with_function_id(session):
         provided = metadata['function_id']
-        if provided and normalize_function_id(provided) == function:
+        if (provided and trait_names.normalize_function_id(provided)
+                == function):
             return image_id
     raise exception.Invalid(
         reason='no active FPGA image provides function %s.' % asked)

@@ -1,9 +1,9 @@
-"""[placement] options: the service account that reports accelerators.
+"""[placement] options: the service account of the Placement sync.
 
 These are keystoneauth1's standard session, auth and adapter options, so the
 section is written the way every OpenStack service writes its [placement]
 section. Placement is considered configured when ``auth_type`` is set;
-without it the conductor reports nothing to Placement.
+without it the conductor leaves Placement alone.
 """
 
 from cyborg_clone.conf import service_client

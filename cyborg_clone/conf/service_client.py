@@ -18,8 +18,8 @@ COMMON_DEFAULTS = {
     'connect_retries': 3,
     # Unset, the first resend waits 0.5 s, and behind uWSGI's http-socket
     # about one request in six needs one. A longer outage is not waited
-    # out here: reports retry at the host's next report and Nova events
-    # have their own backoff ([nova]event_retries).
+    # out here: a Placement sync retries at the host's next report, and
+    # Nova events have their own backoff ([nova]event_retries).
     'connect_retry_delay': 0.1,
 }
 

@@ -3,12 +3,12 @@
 import abc
 import json
 import os
-import tempfile
 import threading
 
 from oslo_utils import importutils
 
 from cyborg_clone.common import exception
+from cyborg_clone.common import fileutils
 
 # Drivers by the name [agent]enabled_drivers uses. Classes are imported
 # only when enabled, so a host never loads a vendor driver it does not run.
@@ -155,14 +155,10 @@ class LoadedImages:
             loaded = self._read()
             loaded[deployable_name] = {'image_id': image_id,
                                        'function_id': function_id}
-            # A temporary file renamed into place: a crash or a concurrent
-            # discovery never sees half a file.
+            # A crash or a concurrent discovery never sees half a file.
             os.makedirs(self.conf.state_path, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.conf.state_path,
-                                       prefix=os.path.basename(self.path))
-            with os.fdopen(fd, 'w') as out:
-                json.dump(loaded, out, sort_keys=True)
-            os.replace(tmp, self.path)
+            with fileutils.atomic_output(self.path) as out:
+                out.write(json.dumps(loaded, sort_keys=True).encode())
 
     def _read(self):
         try:

@@ -11,8 +11,8 @@ import dataclasses
 import json
 import re
 
+from cyborg_clone.common import trait_names
 from cyborg_clone.drivers import device_cleanup
-from cyborg_clone.drivers import pci
 
 KEYS = ('vendor_id', 'product_id', 'address', 'resource_class', 'traits',
         'cleanup')
@@ -236,7 +236,7 @@ def _traits(value):
 
 def _custom(name, key):
     stem = name.removeprefix('CUSTOM_')
-    built = pci.trait(stem)
+    built = trait_names.custom(stem)
     if built == 'CUSTOM_':
         raise MalformedSpec('%s %r holds no letter or digit' % (key, name))
     return built

@@ -2,8 +2,8 @@
 
 import os
 
+from cyborg_clone.common import trait_names
 from cyborg_clone.drivers import base
-from cyborg_clone.drivers import pci
 from cyborg_clone.drivers import report
 
 NUM_ACCELERATORS = 16
@@ -46,7 +46,7 @@ class FakeDriver(base.Driver):
         image_id = loaded['image_id'] if loaded else None
         traits = ('CUSTOM_FAKE_DEVICE',)
         if image_id:
-            traits += (pci.trait('FPGA_FUNCTION_ID_FAKE', image_id),)
+            traits += (trait_names.function_id('FAKE', image_id),)
         deployable = report.Deployable(
             name=self.deployable_name,
             num_accelerators=NUM_ACCELERATORS,

@@ -17,6 +17,7 @@ import os
 from oslo_log import log as logging
 
 from cyborg_clone.common import exception
+from cyborg_clone.common import trait_names
 from cyborg_clone.drivers import base
 from cyborg_clone.drivers import device_cleanup
 from cyborg_clone.drivers import device_spec
@@ -102,8 +103,8 @@ class GenericPCIDriver(base.Driver):
     def _device(self, function, spec):
         pci_class = pci.read_attr(function.path, 'class')
         traits = tuple(dict.fromkeys(
-            (report.OWNER_TRAIT,
-             pci.trait('PCI_PRODUCT_ID', function.device[2:]))
+            (trait_names.OWNER,
+             trait_names.custom('PCI_PRODUCT_ID', function.device[2:]))
             + spec.traits))
         deployable = report.Deployable(
             name=self.name_for(function.address), num_accelerators=1,

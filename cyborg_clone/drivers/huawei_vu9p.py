@@ -29,6 +29,7 @@ import time
 
 from oslo_log import log as logging
 
+from cyborg_clone.common import trait_names
 from cyborg_clone.drivers import base
 from cyborg_clone.drivers import fpga_cmd_entry
 from cyborg_clone.drivers import pci
@@ -146,7 +147,7 @@ class HuaweiVU9PDriver(base.Driver):
 
     def _device(self, shell, slot):
         traits = ['CUSTOM_FPGA_XILINX', 'CUSTOM_FPGA_HUAWEI_VU9P',
-                  pci.trait('FPGA_PRODUCT_ID', shell.device[2:])]
+                  trait_names.custom('FPGA_PRODUCT_ID', shell.device[2:])]
         aei_id = shell_id = None
         if slot is None:
             LOG.warning('FpgaCmdEntry DF -D does not list %s; reporting it '
@@ -155,7 +156,7 @@ class HuaweiVU9PDriver(base.Driver):
             status = self._status(slot, shell.address)
             aei_id, shell_id = status.loaded_aei_id, status.shell_id
         if aei_id:
-            traits.append(pci.trait('FPGA_FUNCTION_ID_HUAWEI', aei_id))
+            traits.append(trait_names.function_id('HUAWEI', aei_id))
         return pci.fpga_card(
             self.name, shell, [shell.address], SHELLS[shell.device],
             self._deployable_name(shell), traits, bitstream_id=aei_id,

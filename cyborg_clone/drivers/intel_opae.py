@@ -46,6 +46,7 @@ import re
 
 from oslo_log import log as logging
 
+from cyborg_clone.common import trait_names
 from cyborg_clone.drivers import base
 from cyborg_clone.drivers import gbs
 from cyborg_clone.drivers import pci
@@ -219,14 +220,15 @@ class IntelOPAEDriver(base.Driver):
     def _device(self, card):
         pf = card.pf
         model, board = CARDS[pf.device]
-        traits = ['CUSTOM_FPGA_INTEL', pci.trait('FPGA_INTEL', board)]
+        traits = ['CUSTOM_FPGA_INTEL', trait_names.custom('FPGA_INTEL', board)]
         if card.interface_id:
-            traits.append(pci.trait('FPGA_REGION_INTEL', card.interface_id))
+            traits.append(trait_names.custom('FPGA_REGION_INTEL',
+                                             card.interface_id))
         else:
             LOG.warning('%s has no readable PR interface id.', pf.address)
         afu_id = card.afu_id()
         if afu_id:
-            traits.append(pci.trait('FPGA_FUNCTION_ID_INTEL', afu_id))
+            traits.append(trait_names.function_id('INTEL', afu_id))
         name = self._deployable_name(card)
         fim = pci.read_attr(card.fme, 'bitstream_id')
         return pci.fpga_card(

@@ -81,7 +81,7 @@ def read_type(function_path, type_id):
 def trait_name(mdev_type):
     """The part of a trait naming a type: its ``name`` without the vendor
     prefix (``GRID T4-2B`` -> ``T4-2B``), or its id when it has no name.
-    ``pci.trait`` turns it into valid trait characters (``T4_2B``)."""
+    ``trait_names.custom`` turns it into valid trait characters (``T4_2B``)."""
     if not mdev_type.name:
         return mdev_type.type_id
     words = mdev_type.name.split(None, 1)

@@ -28,6 +28,7 @@ import uuid
 from oslo_log import log as logging
 
 from cyborg_clone.common import exception
+from cyborg_clone.common import trait_names
 from cyborg_clone.conf import gpu_devices as gpu_conf
 from cyborg_clone.drivers import base
 from cyborg_clone.drivers import device_cleanup
@@ -280,13 +281,13 @@ class NvidiaGPUDriver(base.Driver):
                  'numa_node': function.numa_node}
         if gpu.vgpu is None:
             resource_class = 'PGPU'
-            traits = (report.OWNER_TRAIT, pci.trait('NVIDIA', product))
+            traits = (trait_names.OWNER, trait_names.custom('NVIDIA', product))
             handles = (report.AttachHandle(attach_type='PCI',
                                            attach_info=function.attach_info),)
         else:
             resource_class = 'VGPU'
-            traits = (report.OWNER_TRAIT,
-                      pci.trait('NVIDIA', product,
+            traits = (trait_names.OWNER,
+                      trait_names.custom('NVIDIA', product,
                                 mdev.trait_name(gpu.vgpu)))
             handles = tuple(
                 report.AttachHandle(attach_type='MDEV',

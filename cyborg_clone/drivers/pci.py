@@ -15,7 +15,6 @@ from cyborg_clone.drivers import report
 _ADDRESS = re.compile(
     r'^([0-9a-f]{4}):([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$')
 _VIRTFN = re.compile(r'^virtfn(\d+)$')
-_TRAIT_JUNK = re.compile(r'[^A-Z0-9_]+')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,16 +116,6 @@ def read_attr(directory, name):
 def _link_name(directory, name):
     """The last component of the symlink ``directory/name`` points to."""
     return os.path.basename(os.readlink(os.path.join(directory, name)))
-
-
-def trait(*parts):
-    """A valid custom Placement trait from free-form parts:
-    ``trait('FPGA_PRODUCT_ID', '5000')`` -> ``CUSTOM_FPGA_PRODUCT_ID_5000``.
-    Letters are upper-cased; anything else outside [A-Z0-9_] becomes ``_``.
-    """
-    name = '_'.join(_TRAIT_JUNK.sub('_', str(p).upper()).strip('_')
-                    for p in parts if p)
-    return 'CUSTOM_' + name
 
 
 def fpga_card(driver_name, control, accelerators, model, deployable_name,

@@ -7,11 +7,6 @@ JSON strings.
 
 import dataclasses
 
-# The trait by which Placement providers are known to be Cyborg's; drivers
-# of devices nova could also manage report it themselves (upstream's GPU
-# and PCI drivers do), and Placement reporting adds it to every provider.
-OWNER_TRAIT = 'OWNER_CYBORG'
-
 
 @dataclasses.dataclass(frozen=True)
 class AttachHandle:

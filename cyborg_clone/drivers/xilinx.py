@@ -37,6 +37,7 @@ import uuid
 
 from oslo_log import log as logging
 
+from cyborg_clone.common import trait_names
 from cyborg_clone.drivers import base
 from cyborg_clone.drivers import pci
 from cyborg_clone.drivers import tools
@@ -132,8 +133,7 @@ def loaded_uuid(examined, address):
 
 
 def function_trait(function_id):
-    return pci.trait('FPGA_FUNCTION_ID_XILINX',
-                     uuid.UUID(function_id).hex)
+    return trait_names.function_id('XILINX', uuid.UUID(function_id).hex)
 
 
 class XilinxDriver(base.Driver):
@@ -221,7 +221,7 @@ class XilinxDriver(base.Driver):
         name = self.deployable_name(card)
         function_id = self._function_of(card, name)
         traits = ['CUSTOM_FPGA_XILINX',
-                  pci.trait('FPGA_PRODUCT_ID', card.product[2:])]
+                  trait_names.custom('FPGA_PRODUCT_ID', card.product[2:])]
         if function_id:
             traits.append(function_trait(function_id))
         return pci.fpga_card(

@@ -22,8 +22,10 @@ from cyborg_clone.objects import deployable as deployable_obj
 
 SORT_KEYS = ('id', 'created_at', 'updated_at', 'state', 'instance_uuid')
 
-# Fields a bind sets and an unbind clears.
+# Fields every bind sets and an unbind clears.
 BINDING_FIELDS = ('hostname', 'device_rp_uuid', 'instance_uuid')
+# Fields a bind may set besides (from API 2.1); an unbind leaves them.
+OPTIONAL_BINDING_FIELDS = ('project_id',)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,22 +220,11 @@ class ARQ:
                     raise exception.Invalid(
                         reason='device_rp_uuid %s names no accelerator.'
                                % binding['device_rp_uuid'])
-                if found.vanished_at is not None:
+                refusal = deployable_obj.bind_refusal(found, found.hostname)
+                if refusal is not None:
                     raise exception.Conflict(
-                        reason='the device of device_rp_uuid %s is no longer '
-                               'reported by host %s.'
-                               % (binding['device_rp_uuid'], found.hostname))
-                if found.state != deployable_obj.AVAILABLE:
-                    raise exception.Conflict(
-                        reason='the device of device_rp_uuid %s is %s%s; it '
-                               'cannot be bound until it is available '
-                               'again.' % (
-                                   binding['device_rp_uuid'],
-                                   _STATE_WORDS.get(found.state, found.state),
-                                   '' if found.state != deployable_obj
-                                   .CLEANUP_FAILED else
-                                   ' (an operator enables its device to '
-                                   'retry)'))
+                        reason='the device of device_rp_uuid %s %s.'
+                               % (binding['device_rp_uuid'], refusal))
             instances = {b['instance_uuid'] for b in bindings.values()}
             others = session.execute(
                 sa.select(arqs.uuid, arqs.instance_uuid).where(
@@ -296,11 +287,6 @@ class ARQ:
             attach_handle.release_for_arqs(session, uuids)
             session.execute(sa.delete(arqs).where(arqs.uuid.in_(uuids)))
         return released
-
-
-_STATE_WORDS = {deployable_obj.CLEANING: 'being cleaned',
-                deployable_obj.CLEANUP_FAILED: 'not cleaned: its cleanup '
-                                               'failed'}
 
 
 def _attached(handle_uuid, handle_info, bound_info):

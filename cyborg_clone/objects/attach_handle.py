@@ -22,9 +22,9 @@ def claim(session, deployable_id):
     Each that lost it (its UPDATE matched no row: someone else's commit
     came first) looks again past the handles it lost, so a claim ends with
     a handle or with none left however many claims race, after at most one
-    try per handle of the deployable. (A fixed number of tries made a claim
-    that kept losing report "no free accelerator" with handles still free.
-    SQLite's writers take turns, so there a claim never loses.)
+    try per handle of the deployable: a fixed number of tries would let a
+    claim that keeps losing say "no free accelerator" with handles still
+    free. (SQLite's writers take turns, so there a claim never loses.)
     """
     table = models.AttachHandle
     lost = []
@@ -47,15 +47,31 @@ def claim(session, deployable_id):
         lost.append(handle_id)
 
 
-def any_in_use(session, deployable_id, besides=None):
-    """Whether an ARQ holds one of the deployable's handles (other than
-    handle ``besides``, the caller's own)."""
+def in_use_on(deployable_id, besides=None):
+    """The condition selecting the handles of a deployable that ARQs hold
+    (other than handle ``besides``): the one test of "the device is in
+    use". ``deployable_id`` is a value, or a column such as
+    ``models.Deployable.id`` to test each row of a statement on it."""
     table = models.AttachHandle
     condition = sa.and_(table.deployable_id == deployable_id,
                         table.in_use.is_(True))
     if besides is not None:
         condition = sa.and_(condition, table.id != besides)
-    return session.scalar(sa.select(sa.exists().where(condition)))
+    return condition
+
+
+def any_in_use(session, deployable_id, besides=None):
+    """Whether an ARQ holds one of the deployable's handles (other than
+    handle ``besides``, the caller's own)."""
+    return session.scalar(sa.select(sa.exists().where(
+        in_use_on(deployable_id, besides))))
+
+
+def count_in_use(session, deployable_id):
+    """How many of the deployable's handles ARQs hold."""
+    return session.scalar(
+        sa.select(sa.func.count()).select_from(models.AttachHandle)
+        .where(in_use_on(deployable_id)))
 
 
 def release_for_arqs(session, arq_uuids):

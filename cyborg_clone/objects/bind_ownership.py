@@ -34,7 +34,7 @@ NOTIFIABLE = (arq_state.BOUND, arq_state.BIND_FAILED)
 @dataclasses.dataclass(frozen=True)
 class Adopted:
     """What ``adopt`` took over for one instance: ARQs still to bind, and
-    ARQs resolved but not yet reported to Nova."""
+    ARQs resolved whose events Nova has not been sent yet."""
 
     instance_uuid: str
     binding: tuple

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from cyborg_clone.common import exception
 from cyborg_clone.db import api as db_api
 from cyborg_clone.db import models
+from cyborg_clone.objects import attach_handle
 from cyborg_clone.objects import base
 
 SORT_KEYS = ('id', 'name', 'device_id', 'created_at', 'updated_at')
@@ -21,6 +22,26 @@ AVAILABLE = 'available'
 CLEANING = 'cleaning'
 CLEANUP_FAILED = 'cleanup_failed'
 STATES = (AVAILABLE, CLEANING, CLEANUP_FAILED)
+_STATE_WORDS = {CLEANING: 'being cleaned',
+                CLEANUP_FAILED: 'not cleaned: its cleanup failed'}
+
+
+def bind_refusal(deployable, hostname):
+    """Why no bind may land on ``deployable`` (its row: ``vanished_at``
+    and ``state`` are read) of host ``hostname`` now, as the rest of a
+    sentence about the device; None when one may.
+
+    The API refuses such a bind, and the conductor fails one that was
+    accepted before the device changed.
+    """
+    if deployable.vanished_at is not None:
+        return 'is no longer reported by host %s' % hostname
+    if deployable.state != AVAILABLE:
+        return 'is %s%s; it cannot be bound until it is available again' % (
+            _STATE_WORDS.get(deployable.state, deployable.state),
+            ' (an operator enables its device to retry)'
+            if deployable.state == CLEANUP_FAILED else '')
+    return None
 
 
 def rp_uuid_for(name):
@@ -116,15 +137,11 @@ class Deployable:
             attach handles (reprogramming would pull the function from
             under a running instance).
         """
-        handles = models.AttachHandle
         with db_api.reader() as session:
             deployable = cls._get(session, uuid)
             hostname = session.scalar(sa.select(models.Device.hostname).where(
                 models.Device.id == deployable.device_id))
-            in_use = session.scalar(
-                sa.select(sa.func.count()).select_from(handles).where(
-                    handles.deployable_id == deployable.id,
-                    handles.in_use == sa.true()))
+            in_use = attach_handle.count_in_use(session, deployable.id)
         if in_use:
             raise exception.Conflict(
                 reason='deployable %s has %d attach handle(s) in use; it '

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from cyborg_clone.common import exception
 from cyborg_clone.db import api as db_api
 from cyborg_clone.db import models
+from cyborg_clone.objects import attach_handle
 from cyborg_clone.objects import attribute
 from cyborg_clone.objects import base
 from cyborg_clone.objects import deployable as deployable_obj
@@ -151,7 +152,7 @@ def sync(hostname, devices, fingerprint, failed=None):
     """
     _check_unique(hostname, devices)
     with db_api.writer() as session:
-        host = _HostSync(session, hostname, failed or {})
+        host = _InventoryDiff(session, hostname, failed or {})
         host.apply(devices)
         _record(session, hostname,
                 UNSETTLED if host.changes.kept else fingerprint, failed)
@@ -208,7 +209,10 @@ class _Spot:
     new_values: dict | None = None
 
 
-class _HostSync:
+class _InventoryDiff:
+    """One host's rows, read once, compared with its report and changed
+    in place within the caller's transaction."""
+
     def __init__(self, session, hostname, failed):
         self.session = session
         self.hostname = hostname
@@ -264,7 +268,7 @@ class _HostSync:
         for spot, reported in deployables:
             dep_id = dep_ids[reported.name]
             for handle in reported.attach_handles:
-                self._handle(dep_id, spot, handle)
+                self._attach_handle(dep_id, spot, handle)
             self._attributes(dep_id, reported)
         self._insert(models.AttachHandle, self.new_handles)
         self._insert(models.Attribute, self.new_attributes)
@@ -353,7 +357,7 @@ class _HostSync:
                                 table.id))
         return ids
 
-    def _handle(self, dep_id, spot, reported):
+    def _attach_handle(self, dep_id, spot, reported):
         info = canonical_json(reported.attach_info)
         values = {'attach_type': reported.attach_type,
                   'cpid_id': spot.cpid_id}
@@ -449,18 +453,16 @@ class _HostSync:
                     self.changes.kept += len(ids) - deleted
 
 
-_handle = models.AttachHandle
 # Conditions each DELETE checks again itself: an ARQ may claim a handle
 # after the rows were read, since only SQLite serializes whole writer
 # transactions.
 _STILL_FREE = {
-    models.AttachHandle: (_handle.in_use == sa.false(),),
-    models.Deployable: (~sa.exists().where(
-        _handle.deployable_id == models.Deployable.id,
-        _handle.in_use == sa.true()),),
+    models.AttachHandle: (models.AttachHandle.in_use.is_(False),),
+    models.Deployable: (
+        ~sa.exists().where(attach_handle.in_use_on(models.Deployable.id)),),
     models.Device: (
         ~sa.exists().where(models.Deployable.device_id == models.Device.id),
         ~sa.exists().where(
-            _handle.cpid_id == models.ControlpathId.id,
+            models.AttachHandle.cpid_id == models.ControlpathId.id,
             models.ControlpathId.device_id == models.Device.id)),
 }

@@ -7,6 +7,7 @@ import urllib.request
 import pytest
 
 from tests.fixtures import opae_host
+from tests.fixtures.arq_requests import bind_patch
 from tests.functional import processes
 
 pytestmark = pytest.mark.slow
@@ -42,11 +43,8 @@ def bind_one_arq(url, rp_uuid):
             [{'name': 'dp', 'groups': [{'resources:FPGA': '1'}]}])
     arq = request('POST', url + '/v2/accelerator_requests',
                   {'device_profile_name': 'dp'})[1]['arqs'][0]
-    status, _ = request('PATCH', url + '/v2/accelerator_requests', {
-        arq['uuid']: [
-            {'op': 'add', 'path': '/hostname', 'value': HOST},
-            {'op': 'add', 'path': '/device_rp_uuid', 'value': rp_uuid},
-            {'op': 'add', 'path': '/instance_uuid', 'value': INSTANCE}]})
+    status, _ = request('PATCH', url + '/v2/accelerator_requests',
+                        bind_patch([arq], HOST, rp_uuid, INSTANCE))
     assert status == 202
     return url + '/v2/accelerator_requests/' + arq['uuid']
 

@@ -10,6 +10,8 @@ import uuid as uuid_lib
 
 import pytest
 
+from tests.fixtures.arq_requests import SERVICE
+from tests.fixtures.arq_requests import bind_patch
 from tests.fixtures.hardware import report_fake_host
 from tests.functional import in_process
 from tests.nova_recorder import NovaRecorder
@@ -18,8 +20,6 @@ from tests.nova_recorder import configure_nova
 HOST = 'testhost'
 RP_UUID = str(uuid_lib.uuid3(uuid_lib.NAMESPACE_DNS, HOST + '_FakeDevice'))
 INSTANCE = '506220bc-18f2-4294-9b29-80267a021dc0'
-SERVICE = {'X-User-Id': 'nova', 'X-Project-Id': 'service',
-           'X-Roles': 'member', 'X-Service-Roles': 'service'}
 
 
 @pytest.fixture
@@ -55,12 +55,8 @@ def test_nova_style_bind_over_rpc(conf, service_api, nova):
         {'resources:FPGA': '1'}, {'resources:FPGA': '1'}]}], status=201)
     arqs = api.post('/v2/accelerator_requests',
                     {'device_profile_name': 'dp'}, status=201).json['arqs']
-    body = {arq['uuid']: [
-        {'op': 'add', 'path': '/hostname', 'value': HOST},
-        {'op': 'add', 'path': '/device_rp_uuid', 'value': RP_UUID},
-        {'op': 'add', 'path': '/instance_uuid', 'value': INSTANCE}]
-        for arq in arqs}
-    api.patch('/v2/accelerator_requests', body, headers=SERVICE,
+    api.patch('/v2/accelerator_requests',
+              bind_patch(arqs, HOST, RP_UUID, INSTANCE), headers=SERVICE,
               status=202)
 
     resolved = wait_resolved(api, INSTANCE)

@@ -24,14 +24,14 @@ import sqlalchemy as sa
 from cyborg_clone.clients import image_store
 from tests.fixtures import rabbitmq
 from tests.fixtures import xilinx_host
+from tests.fixtures.arq_requests import SERVICE
+from tests.fixtures.arq_requests import bind_ops
 from tests.functional import multi_host
 from tests.functional import processes
 from tests.nova_recorder import NovaRecorder
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(__name__)]
 
-SERVICE = {'X-User-Id': 'nova', 'X-Project-Id': 'service',
-           'X-Roles': 'member', 'X-Service-Roles': 'service'}
 # Short intervals, so that each fault is noticed within seconds.
 CONDUCTOR = {'heartbeat_interval': 1, 'heartbeat_timeout': 4,
              'unclaimed_bind_grace': 6, 'agent_call_monitor_timeout': 4,
@@ -218,12 +218,9 @@ class Cloud:
         for arq in arqs:
             deployable = self.deployables[
                 groups[arq['device_profile_group_id']][0]]
-            body[arq['uuid']] = [
-                {'op': 'add', 'path': '/hostname',
-                 'value': deployable['name'].split('_', 1)[0]},
-                {'op': 'add', 'path': '/device_rp_uuid',
-                 'value': deployable['rp_uuid']},
-                {'op': 'add', 'path': '/instance_uuid', 'value': instance}]
+            body[arq['uuid']] = bind_ops(
+                deployable['name'].split('_', 1)[0], deployable['rp_uuid'],
+                instance)
         self.api.ok('PATCH', '/v2/accelerator_requests', body,
                     headers=SERVICE, status=202)
         return [arq['uuid'] for arq in arqs]

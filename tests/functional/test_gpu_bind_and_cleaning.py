@@ -29,23 +29,20 @@ from tests.conftest import error_of
 from tests.fixtures import cloud
 from tests.fixtures import gpu_host
 from tests.fixtures import placement as placement_fixture
+from tests.fixtures.arq_requests import SERVICE
+from tests.fixtures.arq_requests import bind_patch
+from tests.fixtures.arq_requests import unbind_patch
 from tests.fixtures.gpu_host import NVME
 from tests.fixtures.gpu_host import TYPE_2B
 from tests.fixtures.gpu_host import VGPU_T4
+from tests.fixtures.nova import RecordingNova
 from tests.fixtures.placement import placement_server  # noqa: F401
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(__name__)]
 
 CTX = context.get_admin_context()
-SERVICE = {'X-User-Id': 'nova', 'X-Project-Id': 'service',
-           'X-Roles': 'member', 'X-Service-Roles': 'service'}
 NEWEST = '2.4'
 NOVA_READS = os.path.join(os.path.dirname(__file__), 'nova_reads_mdev.py')
-
-
-class NoNova:
-    def send_bound_events(self, instance, arqs):
-        pass
 
 
 class InProcessAgent:
@@ -71,7 +68,7 @@ class InProcessConductor:
 
     def bind_arqs(self, ctxt, arq_uuids):
         arq_binding.bind_arqs(self.conf, CTX, arq_uuids,
-                              nova_client=NoNova(),
+                              nova_client=RecordingNova(),
                               agent_api=self.manager.agent_api,
                               placement=self.manager.placement)
 
@@ -130,12 +127,9 @@ def bind(api, host, function, resource, instance=None):
     [arq] = api.post('/v2/accelerator_requests',
                      {'device_profile_name': name},
                      status=201).json['arqs']
-    response = api.patch('/v2/accelerator_requests', {arq['uuid']: [
-        {'op': 'add', 'path': '/hostname', 'value': host.host_name},
-        {'op': 'add', 'path': '/device_rp_uuid',
-         'value': rp(host, function)},
-        {'op': 'add', 'path': '/instance_uuid',
-         'value': instance or str(uuid.uuid4())}]}, headers=SERVICE)
+    response = api.patch('/v2/accelerator_requests', bind_patch(
+        [arq], host.host_name, rp(host, function),
+        instance or str(uuid.uuid4())), headers=SERVICE)
     return arq['uuid'], response
 
 
@@ -234,10 +228,8 @@ def test_unbinding_an_nvme_drive_erases_it_before_it_is_offered(
     arq_uuid, _ = bind(api, host, NVME, 'CUSTOM_NVME')
     assert arq_of(api, arq_uuid)['state'] == 'Bound'
     assert tool_calls(host, 'nvme') == []
-    api.patch('/v2/accelerator_requests', {arq_uuid: [
-        {'op': 'remove', 'path': '/' + field}
-        for field in ('hostname', 'device_rp_uuid', 'instance_uuid')]},
-        headers=SERVICE, status=202)
+    api.patch('/v2/accelerator_requests', unbind_patch([arq_uuid]),
+              headers=SERVICE, status=202)
     assert tool_calls(host, 'nvme') == [
         ['nvme', 'format', '/dev/nvme0', '--ses=1', '--force']]
     assert host.state_file('formatted-nvme0') == 'ses=1'

@@ -13,6 +13,8 @@ import uuid
 import pytest
 import requests
 
+from tests.fixtures.arq_requests import bind_patch
+from tests.fixtures.arq_requests import unbind_patch
 from tests.fixtures.keystone import PROJECT_A
 from tests.fixtures.keystone import keystone_fixture  # noqa: F401
 from tests.functional import processes
@@ -100,19 +102,6 @@ def new_arq(api, profile, persona='member'):
                     body={'device_profile_name': profile}).json()['arqs'][0]
 
 
-def bind_patch(arq, rp_uuid, instance):
-    return {arq['uuid']: [
-        {'op': 'add', 'path': '/hostname', 'value': HOST},
-        {'op': 'add', 'path': '/device_rp_uuid', 'value': rp_uuid},
-        {'op': 'add', 'path': '/instance_uuid', 'value': instance}]}
-
-
-def unbind_patch(arq):
-    return {arq['uuid']: [{'op': 'remove', 'path': '/' + field}
-                          for field in ('hostname', 'device_rp_uuid',
-                                        'instance_uuid')]}
-
-
 def state(api, arq):
     return api.call('GET', '%s/%s' % (ARQS, arq['uuid']), 200,
                     persona='member').json()['state']
@@ -163,9 +152,9 @@ def test_user_tokens_alone_cannot_bind_unbind_or_delete_by_instance(
     # token: only a service token makes a caller a service.
     for persona in ('member', 'admin', 'nova'):
         api.call('PATCH', ARQS, 403, persona=persona,
-                 body=bind_patch(arq, rp_uuid, instance))
+                 body=bind_patch([arq], HOST, rp_uuid, instance))
         api.call('PATCH', ARQS, 403, persona=persona,
-                 body=unbind_patch(arq))
+                 body=unbind_patch([arq]))
         api.call('DELETE', ARQS + '?instance=' + instance, 403,
                  persona=persona)
     assert state(api, arq) == 'Initial'
@@ -177,14 +166,14 @@ def test_nova_service_token_binds_unbinds_and_deletes_by_instance(
     instance = str(uuid.uuid4())
     nova = {'persona': 'member', 'service': 'nova'}
 
-    api.call('PATCH', ARQS, 202, body=bind_patch(arq, rp_uuid, instance),
-             **nova)
+    api.call('PATCH', ARQS, 202,
+             body=bind_patch([arq], HOST, rp_uuid, instance), **nova)
     processes.wait_until(lambda: state(api, arq) == 'Bound',
                          message='ARQ bound')
-    api.call('PATCH', ARQS, 202, body=unbind_patch(arq), **nova)
+    api.call('PATCH', ARQS, 202, body=unbind_patch([arq]), **nova)
     assert state(api, arq) == 'Unbound'
-    api.call('PATCH', ARQS, 202, body=bind_patch(arq, rp_uuid, instance),
-             **nova)
+    api.call('PATCH', ARQS, 202,
+             body=bind_patch([arq], HOST, rp_uuid, instance), **nova)
     api.call('DELETE', ARQS + '?instance=' + instance, 204, **nova)
 
     api.call('GET', '%s/%s' % (ARQS, arq['uuid']), 404, persona='member')
@@ -210,7 +199,7 @@ def test_a_service_token_without_a_service_role_is_refused(
     # keystonemiddleware (service_token_roles_required) refuses the whole
     # request.
     api.call('PATCH', ARQS, 401, persona='member', service=service,
-             body=bind_patch(arq, rp_uuid, instance))
+             body=bind_patch([arq], HOST, rp_uuid, instance))
     api.call('DELETE', ARQS + '?instance=' + instance, 401,
              persona='member', service=service)
     assert state(api, arq) == 'Initial'
@@ -229,7 +218,7 @@ def test_without_service_token_roles_required_the_api_checks_the_roles(
         for service in ('admin', 'member'):
             lenient.call('PATCH', ARQS, 403, persona='member',
                          service=service,
-                         body=bind_patch(arq, rp_uuid, instance))
+                         body=bind_patch([arq], HOST, rp_uuid, instance))
             lenient.call('DELETE', ARQS + '?instance=' + instance, 403,
                          persona='member', service=service)
         lenient.call('DELETE', ARQS + '?instance=' + instance, 204,

@@ -12,6 +12,8 @@ import pytest
 from cyborg_clone.clients import image_store
 from tests.fixtures import dcp
 from tests.fixtures import opae_host
+from tests.fixtures.arq_requests import SERVICE
+from tests.fixtures.arq_requests import bind_patch
 from tests.functional import multi_host
 from tests.functional import processes
 from tests.functional.multi_host import ARRIA10
@@ -25,8 +27,6 @@ from tests.nova_recorder import NovaRecorder
 
 pytestmark = pytest.mark.slow
 
-SERVICE = {'X-User-Id': 'nova', 'X-Project-Id': 'service',
-           'X-Roles': 'member', 'X-Service-Roles': 'service'}
 MEMBER = {'X-User-Id': 'u1', 'X-Project-Id': 'p1', 'X-Roles': 'member'}
 BUCKET = 'obs-fpga'
 UNCHANGED = re.compile(
@@ -74,12 +74,9 @@ def bind(api, instance, deployable, group):
     [arq] = api.ok('POST', '/v2/accelerator_requests',
                    {'device_profile_name': name}, status=201)['arqs']
     host = deployable['name'].split('_', 1)[0]
-    api.ok('PATCH', '/v2/accelerator_requests', {arq['uuid']: [
-        {'op': 'add', 'path': '/hostname', 'value': host},
-        {'op': 'add', 'path': '/device_rp_uuid',
-         'value': deployable['rp_uuid']},
-        {'op': 'add', 'path': '/instance_uuid', 'value': instance}]},
-        headers=SERVICE, status=202)
+    api.ok('PATCH', '/v2/accelerator_requests',
+           bind_patch([arq], host, deployable['rp_uuid'], instance),
+           headers=SERVICE, status=202)
 
     def resolved():
         status, answer = api.request(

@@ -14,6 +14,7 @@ import json
 
 import pytest
 
+from cyborg_clone.common import trait_names
 from cyborg_clone.drivers import pci
 from cyborg_clone.objects import deployable as deployable_obj
 from tests.fixtures import opae_host
@@ -27,7 +28,8 @@ pytestmark = pytest.mark.slow
 
 INSTANCE = '2b6d1bb2-39a6-4fb4-9d3c-7f0c6e3c2a11'
 # The Arria 10 on compute-1 is the only card in its region.
-ARRIA10_REGION = pci.trait('FPGA_REGION_INTEL', opae_host.ARRIA10.interface_id)
+ARRIA10_REGION = trait_names.custom('FPGA_REGION_INTEL',
+                                    opae_host.ARRIA10.interface_id)
 PROFILE = {'name': 'arria10-vf', 'groups': [
     {'resources:FPGA': '1', 'trait:' + ARRIA10_REGION: 'required'}]}
 

@@ -12,6 +12,8 @@ import openstack
 import pytest
 
 from cyborg_clone.clients import image_store
+from tests.fixtures.arq_requests import bind_ops
+from tests.fixtures.arq_requests import unbind_ops
 from tests.functional import processes
 
 pytestmark = pytest.mark.slow
@@ -60,10 +62,7 @@ def test_nova_flow(conn):
     rp_uuid = str(uuid.uuid3(uuid.NAMESPACE_DNS, deployable.name))
 
     assert NODE not in {d.hostname for d in accel.devices()}
-    accel.patch_accelerator_request(arq, [
-        {'op': 'add', 'path': '/hostname', 'value': NODE},
-        {'op': 'add', 'path': '/device_rp_uuid', 'value': rp_uuid},
-        {'op': 'add', 'path': '/instance_uuid', 'value': INSTANCE}])
+    accel.patch_accelerator_request(arq, bind_ops(NODE, rp_uuid, INSTANCE))
     bound = processes.wait_until(
         lambda: _resolved(accel.get_accelerator_request(arq.uuid)),
         message='the ARQ resolved')
@@ -74,9 +73,7 @@ def test_nova_flow(conn):
     assert set(bound.attach_handle_info) == {'domain', 'bus', 'device',
                                              'function'}
 
-    accel.patch_accelerator_request(arq, [
-        {'op': 'remove', 'path': '/' + field}
-        for field in ('hostname', 'device_rp_uuid', 'instance_uuid')])
+    accel.patch_accelerator_request(arq, unbind_ops())
     unbound = accel.get_accelerator_request(arq.uuid)
     assert unbound.state == 'Unbound'
     assert unbound.attach_handle_info == {}
@@ -96,10 +93,8 @@ def test_a_provider_naming_no_deployable_is_refused(conn):
     unknown_rp = str(uuid.uuid4())
 
     with pytest.raises(openstack.exceptions.BadRequestException) as error:
-        accel.patch_accelerator_request(arq, [
-            {'op': 'add', 'path': '/hostname', 'value': NODE},
-            {'op': 'add', 'path': '/device_rp_uuid', 'value': unknown_rp},
-            {'op': 'add', 'path': '/instance_uuid', 'value': INSTANCE}])
+        accel.patch_accelerator_request(
+            arq, bind_ops(NODE, unknown_rp, INSTANCE))
     assert 'device_rp_uuid %s names no accelerator' % unknown_rp in str(
         error.value)
     untouched = accel.get_accelerator_request(arq.uuid)

@@ -1,4 +1,4 @@
-"""Reporting to a real Placement under uWSGI's ``--http-socket``, which
+"""Placement sync with a real Placement under uWSGI's ``--http-socket``, which
 closes each connection after its answer without saying so."""
 
 import http.client
@@ -12,12 +12,12 @@ import pytest
 from cyborg_clone.conductor import manager as conductor_manager
 from tests.fixtures import placement as placement_fixture
 from tests.fixtures.placement import placement_uwsgi_server  # noqa: F401
-from tests.unit.conductor import test_placement_report as reporting
+from tests.unit.conductor import test_placement_sync as syncing
 
 # One server for the module: its tests stay on one xdist worker.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(__name__)]
 
-REPORTER = 'cyborg_clone.conductor.placement_report'
+SYNC_LOGGER = 'cyborg_clone.conductor.placement_sync'
 # Reports, each adding, changing or removing a card.
 OPERATIONS = 50
 
@@ -41,7 +41,7 @@ def manager(conf, placement, **overrides):
 
 def failures(caplog):
     return [r.getMessage() for r in caplog.records
-            if r.name == REPORTER and r.levelno >= logging.WARNING]
+            if r.name == SYNC_LOGGER and r.levelno >= logging.WARNING]
 
 
 def test_the_server_closes_each_connection_without_saying_so(
@@ -75,7 +75,7 @@ def operations(hostname):
             cards[bus] = cards[bus] % 4 + 1
         else:
             cards.pop(sorted(cards)[0])
-        yield {bus: reporting.card(hostname, bus, accelerators=count)
+        yield {bus: syncing.card(hostname, bus, accelerators=count)
                for bus, count in cards.items()}
 
 
@@ -85,16 +85,16 @@ def test_reports_survive_the_closed_connections(
     # The defaults, as deployed.
     assert (conf.placement.connect_retries,
             conf.placement.connect_retry_delay) == (3, 0.1)
-    reporter = manager(conf, placement_uwsgi)
+    conductor = manager(conf, placement_uwsgi)
     started = time.monotonic()
     for step, cards in enumerate(operations(hostname)):
-        reporting.send(reporter, hostname, *cards.values())
+        syncing.send(conductor, hostname, *cards.values())
         assert not failures(caplog), (step, failures(caplog))
     tree = placement_uwsgi.get('/resource_providers?in_tree=' + compute_node)
     held = {rp['uuid'] for rp in tree['resource_providers']} - {compute_node}
-    assert held == {reporting.rp_of(card) for card in cards.values()}
+    assert held == {syncing.rp_of(card) for card in cards.values()}
     for card in cards.values():
-        [fpga] = placement_uwsgi.inventories(reporting.rp_of(card)).values()
+        [fpga] = placement_uwsgi.inventories(syncing.rp_of(card)).values()
         assert (fpga['total'], fpga['reserved']) == (
             card.deployables[0].num_accelerators, 0)
     # The server did drop connections under the client: each drop was
@@ -108,10 +108,10 @@ def test_reports_survive_the_closed_connections(
 
 def test_without_connect_retries_reports_fail(
         conf, placement_uwsgi, compute_node, hostname, caplog):
-    reporter = manager(conf, placement_uwsgi, connect_retries=0)
+    conductor = manager(conf, placement_uwsgi, connect_retries=0)
     # The same reports, until one meets a dropped connection.
     for cards in operations(hostname):
-        reporting.send(reporter, hostname, *cards.values())
+        syncing.send(conductor, hostname, *cards.values())
         if failures(caplog):
             break
     else:

@@ -15,6 +15,8 @@ from cyborg_clone.common import context
 from cyborg_clone.objects import deployable as deployable_obj
 from tests.fixtures import dcp
 from tests.fixtures import vu9p_host
+from tests.fixtures.arq_requests import SERVICE
+from tests.fixtures.arq_requests import bind_patch
 from tests.functional import in_process
 from tests.functional.test_fpga_image_build import BUCKET
 from tests.functional.test_fpga_image_build import create
@@ -23,8 +25,6 @@ from tests.nova_recorder import NovaRecorder
 from tests.nova_recorder import configure_nova
 
 INSTANCE = '5b1e9c3a-7f64-4c2e-9d0b-2a6f8e4c1d70'
-SERVICE = {'X-User-Id': 'nova', 'X-Project-Id': 'service',
-           'X-Roles': 'member', 'X-Service-Roles': 'service'}
 SHELL = vu9p_host.SHELLS[0]
 CHOSEN_DCP = b'the routed design the manifest names\n' * 64
 OLDER_DCP = b'an older build left in to_aws\n' * 64
@@ -79,12 +79,9 @@ def bind_with_image(api, image_id):
     [arq] = api.post('/v2/accelerator_requests',
                      {'device_profile_name': 'fp1'},
                      status=201).json['arqs']
-    api.patch('/v2/accelerator_requests', {arq['uuid']: [
-        {'op': 'add', 'path': '/hostname', 'value': 'testhost'},
-        {'op': 'add', 'path': '/device_rp_uuid',
-         'value': deployable_obj.rp_uuid_for(shell['name'])},
-        {'op': 'add', 'path': '/instance_uuid', 'value': INSTANCE}]},
-        headers=SERVICE, status=202)
+    api.patch('/v2/accelerator_requests', bind_patch(
+        [arq], 'testhost', deployable_obj.rp_uuid_for(shell['name']),
+        INSTANCE), headers=SERVICE, status=202)
     deadline = time.monotonic() + 30
     path = ('/v2/accelerator_requests?instance=%s&bind_state=resolved'
             % INSTANCE)

@@ -1,9 +1,13 @@
 """Schemas of ARQ create and bind/unbind (Nova's JSON patch) requests."""
 
+from cyborg_clone.objects import arq as arq_obj
+
 _GROUP_ID = ('device_profile_group_id must be a non-negative integer '
              'naming one group of the device profile')
 
-PATHS = ('/hostname', '/device_rp_uuid', '/instance_uuid', '/project_id')
+# What a bind sets, as JSON patch paths.
+PATHS = tuple('/' + name for name in (arq_obj.BINDING_FIELDS
+                                      + arq_obj.OPTIONAL_BINDING_FIELDS))
 
 create = {
     'type': 'object',

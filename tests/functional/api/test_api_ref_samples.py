@@ -55,6 +55,7 @@ from tests.fixtures import dcp
 from tests.fixtures.hardware import InProcessAgents
 from tests.fixtures.hardware import report_fake_host
 from tests.fixtures.images import put_image
+from tests.fixtures.nova import RecordingNova
 from tests.functional.api.test_policy_matrix import MATRIX
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
@@ -307,11 +308,6 @@ def undocumented(names, documented):
 # --- the service ----------------------------------------------------------
 
 
-class _NoNova:
-    def send_bound_events(self, instance, arqs):
-        pass
-
-
 class SampleConductor:
     """The conductor's RPC client without RPC: each call runs the real
     workflow at once, so a response example can show the outcome (an ARQ
@@ -328,7 +324,7 @@ class SampleConductor:
 
     def bind_arqs(self, ctxt, arq_uuids):
         arq_binding.bind_arqs(self.conf, self._admin(), arq_uuids,
-                              nova_client=_NoNova())
+                              nova_client=RecordingNova())
 
     def set_device_status(self, ctxt, device_uuid, status):
         device.Device.set_status(device_uuid, status)

@@ -17,28 +17,22 @@ from cyborg_clone.conductor import device_sync
 from cyborg_clone.db import api as db_api
 from tests.conftest import error_of
 from tests.conftest import row_count
+from tests.fixtures import arq_requests
+from tests.fixtures.arq_requests import SERVICE
+from tests.fixtures.arq_requests import unbind_patch
 from tests.fixtures.hardware import report_fake_host
+from tests.fixtures.nova import RecordingNova
 
 HOST = 'testhost'
 RP_UUID = str(uuid_lib.uuid3(uuid_lib.NAMESPACE_DNS, HOST + '_FakeDevice'))
 INSTANCE = '506220bc-18f2-4294-9b29-80267a021dc0'
 OTHER_INSTANCE = 'd1e3ff56-feef-4495-8e4f-1cf6ea59ffbc'
-SERVICE = {'X-User-Id': 'nova', 'X-Project-Id': 'service',
-           'X-Roles': 'member', 'X-Service-Roles': 'service'}
 MEMBER = {'X-User-Id': 'u1', 'X-Project-Id': 'p1', 'X-Roles': 'member'}
 OTHER_MEMBER = {'X-User-Id': 'u2', 'X-Project-Id': 'p2', 'X-Roles': 'member'}
 ARQ_KEYS = {'uuid', 'state', 'device_profile_name', 'device_profile_group_id',
             'hostname', 'device_rp_uuid', 'instance_uuid', 'project_id',
             'attach_handle_type', 'attach_handle_uuid', 'attach_handle_info',
             'links', 'created_at', 'updated_at'}
-
-
-class NoNova:
-    def __init__(self):
-        self.sent = []
-
-    def send_bound_events(self, instance, arqs):
-        self.sent.append((instance, [(a.uuid, a.state) for a in arqs]))
 
 
 @pytest.fixture
@@ -63,18 +57,7 @@ def create_arqs(api, profile='dp', headers=None):
 
 
 def bind_patch(arqs, instance=INSTANCE, host=HOST, rp=RP_UUID):
-    return {arq['uuid']: [
-        {'op': 'add', 'path': '/hostname', 'value': host},
-        {'op': 'add', 'path': '/device_rp_uuid', 'value': rp},
-        {'op': 'add', 'path': '/instance_uuid', 'value': instance}]
-        for arq in arqs}
-
-
-def unbind_patch(arqs):
-    return {arq['uuid']: [{'op': 'remove', 'path': '/' + field}
-                          for field in ('hostname', 'device_rp_uuid',
-                                        'instance_uuid')]
-            for arq in arqs}
+    return arq_requests.bind_patch(arqs, host, rp, instance)
 
 
 def states(api):
@@ -85,7 +68,7 @@ def states(api):
 
 def finish_binding(conf, conductor):
     """Run the conductor workflow for every bind the API cast."""
-    nova = NoNova()
+    nova = RecordingNova(in_order=True)
     for name, kwargs in conductor.calls:
         if name == 'release_arqs':
             continue  # unbinds the test made: nothing on a host to undo

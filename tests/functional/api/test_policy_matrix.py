@@ -41,7 +41,10 @@ from cyborg_clone.objects import fpga_image
 from tests.conftest import Api
 from tests.conftest import FakeConductor
 from tests.conftest import make_conf
+from tests.fixtures.arq_requests import bind_patch
+from tests.fixtures.arq_requests import unbind_patch
 from tests.fixtures.hardware import report_fake_host
+from tests.fixtures.nova import RecordingNova
 
 PROJECT_A = 'project-a'
 PROJECT_B = 'project-b'
@@ -317,30 +320,14 @@ VM_IMAGE = '0c1a2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b'
 NEW_INSTANCE = '6b1d3c44-2f6e-4c1b-9d2a-3e4f5a6b7c8d'
 
 
-class NoNova:
-    """Nova's event client for the seed's one real bind: nobody listens."""
-
-    def send_bound_events(self, instance, arqs):
-        pass
-
-
-def bind_body(arq, rp_uuid, instance):
-    return {arq: [
-        {'op': 'add', 'path': '/hostname', 'value': HOST},
-        {'op': 'add', 'path': '/device_rp_uuid', 'value': rp_uuid},
-        {'op': 'add', 'path': '/instance_uuid', 'value': instance}]}
-
-
 def request_body(route, seed):
     """The body a route's request carries: a valid one, so that a 2xx
     persona really succeeds and a refusal is down to policy alone."""
     path, method = route.path, route.method
     if route.note == 'bind':
-        return bind_body(seed.arq, seed.rp_uuid, NEW_INSTANCE)
+        return bind_patch([seed.arq], HOST, seed.rp_uuid, NEW_INSTANCE)
     if route.note == 'unbind':
-        return {seed.bound_arq: [
-            {'op': 'remove', 'path': '/' + field}
-            for field in ('hostname', 'device_rp_uuid', 'instance_uuid')]}
+        return unbind_patch([seed.bound_arq])
     if method not in ('POST', 'PATCH') and not path.endswith(
             '/association') or path.endswith(('/enable', '/disable')):
         return None
@@ -400,10 +387,10 @@ def seed_database(conf):
     other_project_arq = new_arq(PERSONAS['other'])
     instance, busy_instance = str(uuid_lib.uuid4()), str(uuid_lib.uuid4())
     for uuid, vm in ((bound_arq, instance), (busy_arq, busy_instance)):
-        api.patch(ARQ_PREFIX, bind_body(uuid, host.rp_uuid, vm),
+        api.patch(ARQ_PREFIX, bind_patch([uuid], HOST, host.rp_uuid, vm),
                   headers=PERSONAS['service'], status=202)
     arq_binding.bind_arqs(conf, context.get_admin_context(), [bound_arq],
-                          nova_client=NoNova())
+                          nova_client=RecordingNova())
     states = {a['uuid']: a['state'] for a in api.get(
         ARQ_PREFIX, headers=admin, status=200).json['arqs']}
     assert states == {arq: 'Initial', bound_arq: 'Bound',

@@ -222,20 +222,6 @@ def test_max_bytes_is_enforced_while_streaming(tmp_path, files):
     assert os.listdir(files) == []
 
 
-def test_atomic_output_keeps_the_old_file_when_the_block_fails(files):
-    path = write(files / 'f', b'old')
-    with pytest.raises(RuntimeError):
-        with object_store.atomic_output(path) as out:
-            out.write(b'new, half written')
-            raise RuntimeError('interrupted')
-    assert os.listdir(files) == ['f']
-    assert (files / 'f').read_bytes() == b'old'
-    with object_store.atomic_output(path) as out:
-        out.write(b'new')
-    assert os.listdir(files) == ['f']
-    assert (files / 'f').read_bytes() == b'new'
-
-
 # File backend only: keys are paths there, so they are checked again.
 
 @pytest.fixture

@@ -12,20 +12,13 @@ from cyborg_clone.objects import arq as arq_obj
 from cyborg_clone.objects import device_profile
 from tests.fixtures import databases
 from tests.fixtures.hardware import report_fake_host
+from tests.fixtures.nova import RecordingNova
 
 # Each test that uses the database runs on each backend.
 DB_BACKENDS = databases.BACKENDS
 
 HOST = 'testhost'
 INSTANCE = '506220bc-18f2-4294-9b29-80267a021dc0'
-
-
-class RecordingNova:
-    def __init__(self):
-        self.sent = []
-
-    def send_bound_events(self, instance, arqs):
-        self.sent.append((instance, sorted((a.uuid, a.state) for a in arqs)))
 
 
 def start_binding(count, instance=INSTANCE):

@@ -22,7 +22,7 @@ from tests.fixtures import databases
 from tests.fixtures.hardware import InProcessAgents
 from tests.fixtures.hardware import report_fake_host
 from tests.fixtures.images import put_image
-from tests.unit.conductor.test_arq_binding import RecordingNova
+from tests.fixtures.nova import RecordingNova
 from tests.unit.conductor.test_arq_binding import db_scalar
 from tests.unit.conductor.test_arq_binding import start_binding
 

@@ -16,7 +16,7 @@ from cyborg_clone.objects import fpga_image
 from tests.fixtures.hardware import InProcessAgents
 from tests.fixtures.hardware import report_fake_host
 from tests.fixtures.images import put_image
-from tests.unit.conductor.test_arq_binding import RecordingNova
+from tests.fixtures.nova import RecordingNova
 
 HOST = 'testhost'
 INSTANCE = '506220bc-18f2-4294-9b29-80267a021dc0'
@@ -212,6 +212,25 @@ def test_a_device_that_vanished_after_the_api_accepted_is_bind_failed(
     nova = bind(conf, agents, [late])
     arq = arq_obj.ARQ.get(late)
     assert arq.state == 'BindFailed'
-    assert 'no longer reported by its host' in arq.bind_failure
+    assert arq.bind_failure == ('the chosen device is no longer reported '
+                                'by host %s' % HOST)
     assert handles_in_use() == 1
     assert nova.sent == [(OTHER_INSTANCE, [(late, 'BindFailed')])]
+
+
+def test_a_device_being_cleaned_after_the_api_accepted_is_bind_failed(
+        conf, agents):
+    # The rule the API applied (deployable.bind_refusal) holds again when
+    # the conductor takes the bind up.
+    [uuid] = start_binding({})
+    deployable.Deployable.set_state(the_deployable().id,
+                                    deployable.CLEANING)
+    nova = bind(conf, agents, [uuid])
+    arq = arq_obj.ARQ.get(uuid)
+    assert arq.state == 'BindFailed'
+    assert arq.bind_failure == (
+        'the chosen device is being cleaned; it cannot be bound until it '
+        'is available again')
+    assert handles_in_use() == 0
+    assert agents.calls == []
+    assert nova.sent == [(INSTANCE, [(uuid, 'BindFailed')])]

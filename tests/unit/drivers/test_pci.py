@@ -1,13 +1,9 @@
-"""Reading PCI functions from a kernel-like sysfs tree; trait names."""
-
-import re
+"""Reading PCI functions from a kernel-like sysfs tree."""
 
 import pytest
 
 from cyborg_clone.drivers import pci
 from tests.fixtures import sysfs
-
-TRAIT = re.compile(r'^CUSTOM_[A-Z0-9_]+$')
 
 
 @pytest.fixture
@@ -54,15 +50,3 @@ def test_no_pci_bus_is_no_functions(tmp_path):
 def test_a_missing_function_is_file_not_found(tree):
     with pytest.raises(FileNotFoundError):
         pci.read_function(tree.root, '0000:99:00.0')
-
-
-@pytest.mark.parametrize('parts, expected', [
-    (('FPGA_PRODUCT_ID', '5000'), 'CUSTOM_FPGA_PRODUCT_ID_5000'),
-    (('fpga region intel', '9926ab6d6c925a68'),
-     'CUSTOM_FPGA_REGION_INTEL_9926AB6D6C925A68'),
-    (('FPGA_FUNCTION_ID', 'a6a12670-7014-4cff'),
-     'CUSTOM_FPGA_FUNCTION_ID_A6A12670_7014_4CFF'),
-])
-def test_traits_are_valid_placement_names(parts, expected):
-    assert pci.trait(*parts) == expected
-    assert TRAIT.match(expected)

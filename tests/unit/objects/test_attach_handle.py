@@ -126,3 +126,33 @@ def test_racing_claims_never_hand_out_a_handle_twice(conf):
     assert len(set(handles)) == 16
     assert results.count(None) == 8
     assert in_use_ids() == set(handles)
+
+
+def test_every_reader_of_in_use_agrees(conf):
+    # The bind, the program call and device sync all ask "is the device in
+    # use" through in_use_on, so one claim is seen by each of them.
+    report_fake_host(conf, 'host-a')
+    report_fake_host(conf, 'host-b')
+    with db_api.reader() as session:
+        ids = dict(session.execute(sa.select(models.Deployable.name,
+                                             models.Deployable.id)).all())
+    busy, idle = ids['host-a_FakeDevice'], ids['host-b_FakeDevice']
+    mine = claim(busy)
+    held = claim(busy)
+    deployables = models.Deployable
+    with db_api.reader() as session:
+        assert attach_handle.any_in_use(session, busy)
+        assert not attach_handle.any_in_use(session, idle)
+        assert attach_handle.any_in_use(session, busy, besides=mine)
+        assert attach_handle.count_in_use(session, busy) == 2
+        assert attach_handle.count_in_use(session, idle) == 0
+        assert set(session.scalars(sa.select(deployables.id).where(
+            sa.exists().where(attach_handle.in_use_on(deployables.id))))) \
+            == {busy}
+    with db_api.writer() as session:
+        session.execute(sa.update(models.AttachHandle)
+                        .where(models.AttachHandle.id == held)
+                        .values(in_use=False))
+    with db_api.reader() as session:
+        assert not attach_handle.any_in_use(session, busy, besides=mine)
+        assert attach_handle.count_in_use(session, busy) == 1

@@ -1,4 +1,4 @@
-"""Placement reporting through the conductor, against a real Placement.
+"""Placement sync through the conductor, against a real Placement.
 
 Reports go in through ``ConductorManager.report_data`` as an agent's cast
 would deliver them; what Placement holds afterwards is read back over plain
@@ -11,10 +11,10 @@ import pytest
 
 from cyborg_clone.clients import placement as placement_client
 from cyborg_clone.common import context
+from cyborg_clone.common import trait_names
 from cyborg_clone.conductor import manager as conductor_manager
-from cyborg_clone.conductor import placement_report
+from cyborg_clone.conductor import placement_sync
 from cyborg_clone.drivers import fake
-from cyborg_clone.drivers import pci
 from cyborg_clone.drivers import report
 from cyborg_clone.objects import deployable as deployable_obj
 from cyborg_clone.objects import device as device_obj
@@ -29,7 +29,7 @@ from tests.functional import processes
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(__name__)]
 
 CTX = context.get_admin_context()
-LOGGER = 'cyborg_clone.conductor.placement_report'
+LOGGER = 'cyborg_clone.conductor.placement_sync'
 
 
 class RequestLog:
@@ -78,7 +78,7 @@ def compute_node(placement, hostname):
 def function_trait():
     """The trait of a freshly loaded function: unique, so nova's queries
     below find our providers and no other test's."""
-    return pci.trait('FPGA_FUNCTION_ID', uuid.uuid4().hex)
+    return trait_names.function_id('FAKE', uuid.uuid4().hex)
 
 
 def card(hostname, bus, traits=(), accelerators=2, resource_class='FPGA'):
@@ -319,7 +319,7 @@ def test_programming_through_the_conductor_reaches_placement(
     # At once, not at the agent's next periodic report: nova may schedule
     # onto the new function right away.
     programmed = {'CUSTOM_FAKE_DEVICE', 'OWNER_CYBORG',
-                  pci.trait('FPGA_FUNCTION_ID_FAKE', image_id)}
+                  trait_names.function_id('FAKE', image_id)}
     assert placement.traits(rp_uuid) == programmed
     # That next report is the one programming applied already.
     manager.report_data(CTX, hostname, report.to_primitive(driver.discover()))
@@ -363,9 +363,9 @@ def test_endless_generation_conflicts_leave_the_host_for_its_next_report(
     manager.set_device_status(CTX, device_uuid=device_uuid(hostname),
                               status=device_obj.MAINTAINING)
     conflicts = [r for r in sent.sent if r == ('PUT', path, 409)]
-    assert len(conflicts) == placement_report.CONFLICT_RETRIES + 1
+    assert len(conflicts) == placement_sync.CONFLICT_RETRIES + 1
     assert ('it changed in Placement during each of %d attempts'
-            % (placement_report.CONFLICT_RETRIES + 1)) in caplog.text
+            % (placement_sync.CONFLICT_RETRIES + 1)) in caplog.text
     sent.before = None
     sent.sent.clear()
     send(manager, hostname, reported)
@@ -448,7 +448,7 @@ def test_an_unreachable_placement_never_fails_the_report(conf, hostname,
     assert 'secret-token' not in caplog.text
 
 
-def test_without_placement_reporting_is_skipped_with_one_info(
+def test_without_placement_the_sync_is_skipped_with_one_info(
         conf, hostname, caplog):
     assert not placement_client.PlacementClient(conf).configured
     manager = conductor_manager.ConductorManager(conf, agent_api=object())

@@ -1,4 +1,4 @@
-"""Placement reporting: each deployable of a host as a resource provider.
+"""Placement sync: each deployable of a host as a resource provider.
 
 Every deployable a host still reports becomes a child provider of the
 host's compute node provider (the one nova-compute registered under the
@@ -12,7 +12,7 @@ Providers of deployables that are gone are deleted, unless Placement still
 holds allocations against them: then they are kept with their whole
 inventory reserved, a warning names them, and the next report tries again.
 
-The database is the truth and Placement follows it: reporting runs after
+The database is the truth and Placement follows it: a sync runs after
 the database work has been committed, and a Placement failure is logged
 and retried at the host's next report, never raised to the caller.
 
@@ -36,14 +36,13 @@ import threading
 from oslo_log import log as logging
 
 from cyborg_clone.clients import placement
+from cyborg_clone.common import trait_names
 from cyborg_clone.objects import attribute
 from cyborg_clone.objects import deployable as deployable_obj
 from cyborg_clone.objects import device as device_obj
 
 LOG = logging.getLogger(__name__)
 
-OWNER_TRAIT = 'OWNER_CYBORG'
-CUSTOM_PREFIX = 'CUSTOM_'
 # Writes redone after a generation conflict before the host is left for
 # its next report.
 CONFLICT_RETRIES = 3
@@ -86,7 +85,7 @@ def _wanted(found):
                                        'reserved': total if withheld else 0}
     return Provider(uuid=dep.rp_uuid or deployable_obj.rp_uuid_for(dep.name),
                     name=dep.name, inventories=inventories,
-                    traits=frozenset(traits | {OWNER_TRAIT}))
+                    traits=frozenset(traits | {trait_names.OWNER}))
 
 
 def _as_seen(uuid, name, generation, inventories, traits):
@@ -106,7 +105,7 @@ class _HostState:
     providers: dict
 
 
-class PlacementReport:
+class PlacementSync:
     """Brings Placement in line with the database, host by host; one per
     conductor, which keeps what it learned between reports."""
 
@@ -160,24 +159,25 @@ class PlacementReport:
 
     def _sync(self, hostname, fingerprint):
         state = self._hosts.get(hostname)
-        sync = _HostSync(self.client, hostname,
-                         state.providers if state else {}, self._ensured)
+        one_pass = _ProviderPass(self.client, hostname,
+                                 state.providers if state else {},
+                                 self._ensured)
         try:
-            sync.run()
+            one_pass.run()
         except placement.PlacementError as error:
             LOG.warning('Placement was not brought in line with host %s: '
                         '%s', hostname, error.faultstring)
-            sync.settled = False
-        if not sync.settled:
+            one_pass.settled = False
+        if not one_pass.settled:
             # A trait or class we created may have been deleted since,
             # which is one reason a write can fail: the retry creates them
             # again.
             self._ensured.clear()
         self._hosts[hostname] = _HostState(
-            fingerprint if sync.settled else None, sync.seen)
+            fingerprint if one_pass.settled else None, one_pass.seen)
 
 
-class _HostSync:
+class _ProviderPass:
     """One pass over one host's providers."""
 
     def __init__(self, client, hostname, cached, ensured):
@@ -197,7 +197,7 @@ class _HostSync:
         wanted = {p.uuid: p for p in wanted_providers(self.hostname)}
         root = self.client.compute_node(self.hostname)
         listed = {p['uuid']: p for p in self.client.providers_in_tree(
-            root, required=[OWNER_TRAIT])}
+            root, required=[trait_names.OWNER])}
         self.seen = {uuid: provider for uuid, provider in self.cached.items()
                      if uuid in listed}
         for uuid, provider in wanted.items():
@@ -331,7 +331,7 @@ class _HostSync:
 
     def _ensure(self, kind, names, create):
         for name in sorted(names):
-            if (name.startswith(CUSTOM_PREFIX)
+            if (name.startswith(trait_names.CUSTOM_PREFIX)
                     and (kind, name) not in self.ensured):
                 create(name)
                 self.ensured.add((kind, name))
