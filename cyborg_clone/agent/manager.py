@@ -10,7 +10,9 @@ import oslo_messaging as messaging
 
 from cyborg_clone.agent import resource_tracker
 from cyborg_clone.agent import rpcapi
+from cyborg_clone.clients import glance
 from cyborg_clone.clients import image_store
+from cyborg_clone.common import exception
 from cyborg_clone.common import keyed_locks
 from cyborg_clone.drivers import base
 from cyborg_clone.drivers import mdev
@@ -58,7 +60,8 @@ class AgentManager:
             report=report.to_primitive(found),
             failed_drivers=found.failed or None)
 
-    def program(self, context, deployable_name, image_id):
+    def program(self, context, deployable_name, image_id,
+                glance_image=None):
         """RPC: load image ``image_id`` onto a deployable of this host.
 
         One load at a time per deployable. The card is read first (the
@@ -68,7 +71,10 @@ class AgentManager:
         that finished) nothing is loaded. Otherwise the image is fetched
         (and its size and sha256 checked) into a private temporary
         directory, named after its id for the tools that load by id, and
-        removed afterwards whatever happens.
+        removed afterwards whatever happens. With ``glance_image`` (a
+        ``glance.Image`` as a dict, from the conductor) ``image_id`` is a
+        Glance image id, and the image is streamed from Glance instead,
+        its size and hash checked against what Glance recorded.
 
         :returns: ``{"function_id": what the card runs now (None when
             nothing was loaded), "report": the host's discovery report
@@ -77,12 +83,18 @@ class AgentManager:
             None when a driver failed to discover (that report is cast to
             the conductor instead).
         :raises DeployableNotFound: when no driver reports the deployable.
-        :raises Invalid: for an id that is not an FPGA image id.
+        :raises Invalid: for an id that is not an FPGA image id (a Glance
+            image id with ``glance_image``).
         :raises ImageNotFound, ImageCorrupt: when the image cannot be
-            fetched intact.
+            fetched intact; nothing is loaded then.
+        :raises ServiceUnavailable: when Glance cannot be asked.
         :raises DriverError: when the driver fails to program it.
         """
-        image_store.check_image_id(image_id)
+        if glance_image is None:
+            fetch = self.images.fetch
+            image_store.check_image_id(image_id)
+        else:
+            fetch = self._downloader(image_id, glance_image)
         with self._loading.hold(deployable_name):
             driver = self.tracker.driver_of(deployable_name)
             if _runs(driver, deployable_name, image_id):
@@ -90,7 +102,8 @@ class AgentManager:
                          'it again.', deployable_name, image_id)
                 function_id = None
             else:
-                function_id = self._load(driver, deployable_name, image_id)
+                function_id = self._load(driver, deployable_name, image_id,
+                                         fetch)
         found = self.tracker.discover()
         if found.failed:
             # The answer's report has no room to say that a driver failed,
@@ -155,14 +168,31 @@ class AgentManager:
                      action)
         return action
 
-    def _load(self, driver, deployable_name, image_id):
+    def _downloader(self, image_id, glance_image):
+        """``fetch(image_id, path)`` streaming the Glance image."""
+        image = glance.Image.from_primitive(glance_image)
+        # The id names a file in the private directory: only Glance's own
+        # spelling, never a path.
+        if image_id != glance.image_id_from(image_id) or image.id != image_id:
+            raise exception.Invalid(
+                reason='%r is not the id of Glance image %s.'
+                       % (image_id, image.id))
+        client = glance.GlanceClient(self.conf)
+        if not client.configured:
+            raise exception.ServiceUnavailable(
+                reason='host %s cannot download Glance image %s: its '
+                       '[glance] section sets no auth_type.'
+                       % (self.conf.host, image_id))
+        return lambda _image_id, path: client.download(image, path)
+
+    def _load(self, driver, deployable_name, image_id, fetch):
         os.makedirs(self.conf.state_path, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix='cyborg-clone-image-',
                                          dir=self.conf.state_path) as work:
             # mkdtemp makes the directory 0700: no other user of the host
             # can read or swap the image between fetch and load.
             path = os.path.join(work, image_id)
-            self.images.fetch(image_id, path)
+            fetch(image_id, path)
             LOG.info('Programming image %s onto deployable %s with driver '
                      '%s.', image_id, deployable_name, driver.name)
             function_id = driver.program(deployable_name, path)

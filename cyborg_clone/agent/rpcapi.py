@@ -7,7 +7,8 @@ from cyborg_clone.common import rpc
 #      and a fresh report.
 # 1.2: prepare_handle, release_handle (vGPUs' mediated devices) and
 #      clean_deployable (a device's cleanup between tenants).
-RPC_API_VERSION = '1.2'
+# 1.3: program takes glance_image, to download the image from Glance.
+RPC_API_VERSION = '1.3'
 
 
 class AgentAPI(rpc.ClientAPI):
@@ -15,17 +16,23 @@ class AgentAPI(rpc.ClientAPI):
         super().__init__(conf, conf.agent.topic)
 
     def program(self, context, hostname, deployable_name, image_id,
-                timeout=None):
+                timeout=None, glance_image=None):
         """Ask ``hostname``'s agent to load ``image_id`` onto a deployable
         and wait; returns ``{"function_id", "report"}`` (see the agent's
-        ``program``). The agent must show it is alive every
+        ``program``). ``glance_image`` (``glance.Image.to_primitive()``)
+        has it downloaded from Glance instead of the image store. The agent
+        must show it is alive every
         ``[conductor]agent_call_monitor_timeout`` seconds meanwhile, or the
         call raises MessagingTimeout early."""
+        kwargs = {'deployable_name': deployable_name, 'image_id': image_id}
+        version = '1.1'
+        if glance_image is not None:
+            kwargs['glance_image'] = glance_image
+            version = '1.3'
         cctxt = self.client.prepare(
-            server=hostname, timeout=timeout, version='1.1',
+            server=hostname, timeout=timeout, version=version,
             call_monitor_timeout=self.conf.conductor.agent_call_monitor_timeout)
-        return cctxt.call(context, 'program',
-                          deployable_name=deployable_name, image_id=image_id)
+        return cctxt.call(context, 'program', **kwargs)
 
     def prepare_handle(self, context, hostname, deployable_name,
                        attach_type, attach_info):

@@ -128,7 +128,7 @@ def _bind_one(conf, context, agent_api, placement, uuid, owner):
     unbound, deleted or taken over meanwhile."""
     try:
         with db_api.writer() as session:
-            outcome = _claim(session, uuid, owner)
+            outcome = _claim(session, uuid, owner, conf)
     except exception.CyborgCloneException as error:
         # Typically a concurrent unbind/delete; nothing is held.
         LOG.info('ARQ %s not bound: %s', uuid, error)
@@ -145,7 +145,7 @@ def _bind_one(conf, context, agent_api, placement, uuid, owner):
                               outcome, owner)
 
 
-def _claim(session, uuid, owner):
+def _claim(session, uuid, owner, conf=None):
     """In ``session``: bind the ARQ, fail it, or claim a handle for it
     while its deployable is programmed (then a _Claimed); otherwise the
     instance uuid. An ARQ that claimed a handle before (its bind is being
@@ -166,7 +166,8 @@ def _claim(session, uuid, owner):
         return row.instance_uuid
     group = json.loads(row.profile_json)[row.device_profile_group_id]
     try:
-        image_id = required_image.image_to_load(session, group, deployable)
+        image_id = required_image.image_to_load(session, group, deployable,
+                                                conf)
     except exception.Invalid as error:
         _fail(session, uuid, error.faultstring)
         return row.instance_uuid

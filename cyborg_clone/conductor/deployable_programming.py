@@ -6,7 +6,11 @@ the agent with a blocking RPC call of at most
 ``[conductor]program_timeout`` seconds; the agent fetches the image, loads
 and verifies it, and answers with a fresh discovery report, which is
 applied here like any report, so the deployable's ``bitstream_id`` and
-function trait change in one place only (device sync).
+function trait change in one place only (device sync). Where the image
+comes from is decided here, before the agent is asked
+(``clients.image_source``): an image of our image store, or with [glance]
+configured a Glance image, which the agent downloads and checks against
+the hash Glance recorded.
 
 While it works the agent says it is alive every half
 ``[conductor]agent_call_monitor_timeout`` (oslo.messaging's call
@@ -22,6 +26,7 @@ import time
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
+from cyborg_clone.clients import image_source
 from cyborg_clone.common import exception
 from cyborg_clone.conductor import device_sync
 from cyborg_clone.objects import deployable as deployable_obj
@@ -59,19 +64,29 @@ def load(conf, context, agent_api, hostname, deployable_name, image_id,
     apply the report it answers with (to ``placement`` too, when given:
     the function trait changes there at once).
 
+    :param image_id: an image id (any UUID spelling), or an
+        ``image_source.GlanceFunction`` to look up in Glance first.
     :returns: the function id the card runs now (None when it ran the
         image already and nothing was loaded).
     :raises Conflict: when the card or its driver refuses the image (the
         driver's reason is in the message: an image the card cannot take is
         a problem with the request, not with the service), or the host no
         longer reports the deployable.
-    :raises ImageNotFound, ImageCorrupt: when the agent cannot fetch the
-        image intact.
-    :raises ServiceUnavailable: when the agent does not answer in time.
+    :raises ImageNotFound: when the image is in neither the image store
+        nor Glance (the agent is not asked then), or the agent cannot
+        fetch it.
+    :raises ImageCorrupt: when what the agent fetched does not match its
+        recorded hash; nothing is loaded.
+    :raises Invalid: when a Glance image cannot be loaded (not active, no
+        hash) or no Glance image provides the function.
+    :raises ServiceUnavailable: when the agent does not answer in time, or
+        Glance cannot be asked.
     """
+    image_id, glance_image = image_source.ImageSources(conf).to_load(
+        image_id)
     try:
         answer = _ask(conf, context, agent_api, hostname, deployable_name,
-                      image_id)
+                      image_id, glance_image)
     except exception.DriverError as error:
         raise exception.Conflict(
             reason='deployable %s could not be programmed with image %s: %s'
@@ -92,7 +107,8 @@ def load(conf, context, agent_api, hostname, deployable_name, image_id,
     return answer['function_id']
 
 
-def _ask(conf, context, agent_api, hostname, deployable_name, image_id):
+def _ask(conf, context, agent_api, hostname, deployable_name, image_id,
+         glance_image=None):
     """The agent's answer to ``program``, asking again each time it falls
     silent, until ``program_timeout`` seconds have passed.
 
@@ -100,10 +116,13 @@ def _ask(conf, context, agent_api, hostname, deployable_name, image_id):
     """
     timeout = conf.conductor.program_timeout
     deadline = time.monotonic() + timeout
+    # Only for Glance images: an agent of before 1.3 loads the others.
+    source = ({'glance_image': glance_image.to_primitive()}
+              if glance_image is not None else {})
     while True:
         try:
             return agent_api.program(context, hostname, deployable_name,
-                                     image_id, timeout=timeout)
+                                     image_id, timeout=timeout, **source)
         except messaging.MessagingTimeout:
             timeout = deadline - time.monotonic()
             if timeout < _MIN_ASK_SECONDS:

@@ -10,6 +10,7 @@ from cyborg_clone.conf import conductor
 from cyborg_clone.conf import database
 from cyborg_clone.conf import default
 from cyborg_clone.conf import fpga_image
+from cyborg_clone.conf import glance
 from cyborg_clone.conf import gpu_devices
 from cyborg_clone.conf import huawei_vu9p
 from cyborg_clone.conf import image_store
@@ -20,7 +21,7 @@ from cyborg_clone.conf import pci
 from cyborg_clone.conf import placement
 from cyborg_clone.conf import xilinx
 
-_MODULES = (default, api, database, conductor, agent, nova, placement,
+_MODULES = (default, api, database, conductor, agent, nova, placement, glance,
             object_store, image_store, fpga_image, xilinx, huawei_vu9p,
             intel_opae, gpu_devices, pci)
 

@@ -9,7 +9,9 @@ from cyborg_clone.api.controllers.v2 import listing
 from cyborg_clone.api.schemas import device_profile as schema
 from cyborg_clone.api.types import base as types
 from cyborg_clone.api.types import device_profile as dp_types
+from cyborg_clone.clients import image_source
 from cyborg_clone.common import exception
+from cyborg_clone.conductor import required_image
 from cyborg_clone.objects import device_profile
 
 RULE = 'cyborg:device_profile:%s'
@@ -58,6 +60,7 @@ class DeviceProfilesController(rest.RestController):
         if isinstance(body, list):
             body = validation.schema(schema.profile_list, body)[0]
         validation.schema(schema.profile, body)
+        _check_bitstreams(pecan.request.conf, body['groups'])
         profile = device_profile.DeviceProfile.create(
             name=body['name'], groups=body['groups'],
             description=body.get('description'), uuid=body.get('uuid'))
@@ -75,3 +78,15 @@ class DeviceProfilesController(rest.RestController):
         uuids = [v.lower() for v in items if validation.is_uuid(v)]
         names = [v for v in items if not validation.is_uuid(v)]
         device_profile.DeviceProfile.destroy(uuids=uuids, names=names)
+
+
+def _check_bitstreams(conf, groups):
+    """With Glance configured, refuse a bitstream id found neither in the
+    image store nor in Glance (400): such a profile could never bind.
+    Without it, the id's form is all the schema checks, as before."""
+    if not image_source.glance_configured(conf):
+        return
+    sources = image_source.ImageSources(conf)
+    for group in groups:
+        if required_image.BITSTREAM_KEY in group:
+            sources.check(group[required_image.BITSTREAM_KEY])
