@@ -15,6 +15,7 @@ from cyborg_clone.conf import gpu_devices
 from cyborg_clone.conf import huawei_vu9p
 from cyborg_clone.conf import image_store
 from cyborg_clone.conf import intel_opae
+from cyborg_clone.conf import nic_devices
 from cyborg_clone.conf import nova
 from cyborg_clone.conf import object_store
 from cyborg_clone.conf import pci
@@ -23,7 +24,7 @@ from cyborg_clone.conf import xilinx
 
 _MODULES = (default, api, database, conductor, agent, nova, placement, glance,
             object_store, image_store, fpga_image, xilinx, huawei_vu9p,
-            intel_opae, gpu_devices, pci)
+            intel_opae, gpu_devices, pci, nic_devices)
 
 
 def register_opts(conf):

@@ -17,6 +17,7 @@ DRIVERS = {
     'xilinx': 'cyborg_clone.drivers.xilinx.XilinxDriver',
     'huawei_vu9p': 'cyborg_clone.drivers.huawei_vu9p.HuaweiVU9PDriver',
     'intel_opae': 'cyborg_clone.drivers.intel_opae.IntelOPAEDriver',
+    'intel_nic': 'cyborg_clone.drivers.intel_nic.IntelNICDriver',
     'nvidia_gpu': 'cyborg_clone.drivers.nvidia_gpu.NvidiaGPUDriver',
     'pci': 'cyborg_clone.drivers.generic_pci.GenericPCIDriver',
 }
