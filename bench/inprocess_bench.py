@@ -199,6 +199,10 @@ def best(kept, new):
 
 
 def main():
+    if 'PYTHONPATH' not in os.environ:
+        # The code of the tree this script is in, not whichever tree the
+        # virtualenv installed (run_tree() names the other tree this way).
+        sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--seconds', type=float, default=3.0,
                         help='duration of each route run')

@@ -76,9 +76,23 @@ class ARQ:
                 .outerjoin(handles, handles.c.id == arqs.c.attach_handle_id)))
 
     @classmethod
+    @functools.cache
+    def _field_names(cls):
+        return tuple(field.name for field in dataclasses.fields(cls))
+
+    @classmethod
     def _from_rows(cls, rows):
         """ARQs from rows of _select(); a profile's groups are parsed once
-        per list, each ARQ getting its own copy of its group."""
+        per list, each ARQ getting its own copy of its group.
+
+        Each ARQ gets its fields straight into its ``__dict__``: the
+        generated ``__init__`` of a frozen dataclass sets them one by one
+        through ``object.__setattr__``, two thirds of the cost of making an
+        ARQ and a tenth of listing 300. No field has a default or a
+        ``__post_init__`` to miss.
+        """
+        names = cls._field_names()
+        new = object.__new__
         groups_of = {}
         arqs = []
         for (id_, uuid, state, profile_name, group_id, profile_json,
@@ -88,13 +102,16 @@ class ARQ:
             groups = groups_of.get(profile_json)
             if groups is None:
                 groups = groups_of[profile_json] = json.loads(profile_json)
-            arqs.append(cls(
+            shown_uuid, shown_info = _attached(handle_uuid, handle_info,
+                                               bound_info)
+            arq = new(cls)
+            arq.__dict__.update(zip(names, (
                 id_, uuid, state, profile_name, group_id,
                 dict(groups[group_id]) if group_id < len(groups) else {},
                 project_id, hostname, rp_uuid, instance_uuid, deployable_id,
-                handle_type or '', *_attached(handle_uuid, handle_info,
-                                              bound_info),
-                bind_failure, created_at, updated_at))
+                handle_type or '', shown_uuid, shown_info, bind_failure,
+                created_at, updated_at), strict=True))
+            arqs.append(arq)
         return arqs
 
     @classmethod
@@ -145,11 +162,13 @@ class ARQ:
             else:
                 params['uuids'] = uuids
         statement = cls._filtered(tuple(params), page is not None)
+        if page is None:
+            return cls._from_rows(db_api.read(statement, params))
         with db_api.reader() as session:
-            if page is not None:
-                statement = base.paginate(
-                    session, statement, models.AcceleratorRequest.__table__.c,
-                    page)
+            # The marker's row and the page: one snapshot.
+            statement = base.paginate(
+                session, statement, models.AcceleratorRequest.__table__.c,
+                page)
             rows = session.execute(statement, params).all()
         return cls._from_rows(rows)
 

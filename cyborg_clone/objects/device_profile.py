@@ -63,11 +63,12 @@ class DeviceProfile:
         where, params = ('names', {'names': list(names)}) if names else (
             None, {})
         statement = cls._select(where, page is not None)
+        if page is None:
+            return cls._from_rows(db_api.read(statement, params))
         with db_api.reader() as session:
-            if page is not None:
-                statement = base.paginate(
-                    session, statement, models.DeviceProfile.__table__.c,
-                    page)
+            # The marker's row and the page: one snapshot.
+            statement = base.paginate(
+                session, statement, models.DeviceProfile.__table__.c, page)
             rows = session.execute(statement, params).all()
         return cls._from_rows(rows)
 
@@ -81,9 +82,7 @@ class DeviceProfile:
 
     @classmethod
     def _get(cls, column, ident):
-        with db_api.reader() as session:
-            rows = session.execute(cls._select(column),
-                                   {column: ident}).all()
+        rows = db_api.read(cls._select(column), {column: ident})
         if not rows:
             raise exception.DeviceProfileNotFound(ident=ident)
         return cls._from_rows(rows)[0]

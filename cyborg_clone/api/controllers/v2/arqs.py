@@ -3,7 +3,6 @@
 import pecan
 from pecan import rest
 
-from cyborg_clone import policies
 from cyborg_clone.api import arq_patch
 from cyborg_clone.api import validation
 from cyborg_clone.api.controllers.v2 import listing
@@ -16,21 +15,18 @@ from cyborg_clone.objects import arq as arq_obj
 RULE = 'cyborg:arq:%s'
 
 def _authorize(action, project_id=None):
-    request = pecan.request
     target = None if project_id is None else {'project_id': project_id}
-    policies.authorize(request.enforcer, RULE % action, request.context,
-                       target)
+    pecan.request.policy.authorize(RULE % action, target)
 
 def _may(action, arq):
-    request = pecan.request
-    return policies.check(request.enforcer, RULE % action, request.context,
-                          {'project_id': arq.project_id})
+    return pecan.request.policy.check(RULE % action,
+                                      {'project_id': arq.project_id})
 
 def _visible_project():
     """None when the caller sees every project's ARQs, else its project."""
     request = pecan.request
     for rule in ('admin_api', 'service_api'):
-        if policies.check(request.enforcer, rule, request.context):
+        if request.policy.check(rule):
             return None
     return request.context.project_id
 

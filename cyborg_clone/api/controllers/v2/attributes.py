@@ -3,7 +3,6 @@
 import pecan
 from pecan import rest
 
-from cyborg_clone import policies
 from cyborg_clone.api import validation
 from cyborg_clone.api.controllers.v2 import listing
 from cyborg_clone.api.schemas import attribute as schema
@@ -23,8 +22,7 @@ def _ident(value):
 
 
 def _authorize(action):
-    request = pecan.request
-    policies.authorize(request.enforcer, RULE % action, request.context)
+    pecan.request.policy.authorize(RULE % action)
 
 
 class AttributesController(rest.RestController):

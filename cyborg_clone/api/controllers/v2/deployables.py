@@ -4,7 +4,6 @@ import oslo_messaging as messaging
 import pecan
 from pecan import rest
 
-from cyborg_clone import policies
 from cyborg_clone.api import validation
 from cyborg_clone.api.controllers.v2 import listing
 from cyborg_clone.api.schemas import deployable as schema
@@ -18,8 +17,7 @@ RULE = 'cyborg:deployable:%s'
 
 
 def _authorize(action):
-    request = pecan.request
-    policies.authorize(request.enforcer, RULE % action, request.context)
+    pecan.request.policy.authorize(RULE % action)
 
 
 class DeployablesController(rest.RestController):

@@ -5,7 +5,6 @@ import pecan
 from pecan import hooks
 from pecan import rest
 
-from cyborg_clone import policies
 from cyborg_clone.api import validation
 from cyborg_clone.api.controllers.v2 import listing
 from cyborg_clone.api.types import base as types
@@ -17,8 +16,7 @@ RULE = 'cyborg:device:%s'
 
 
 def _authorize(action):
-    request = pecan.request
-    policies.authorize(request.enforcer, RULE % action, request.context)
+    pecan.request.policy.authorize(RULE % action)
 
 
 def _set_status(device_uuid, status):
