@@ -121,6 +121,13 @@ def wait_for_http(process, url, timeout=STARTUP_TIMEOUT):
         time.sleep(0.1)
 
 
+def is_stopped(pid):
+    """Whether ``pid`` is stopped by a signal (state T in /proc): SIGSTOP
+    takes effect asynchronously."""
+    with open('/proc/%d/stat' % pid) as stat:
+        return stat.read().rsplit(')', 1)[1].split()[0] == 'T'
+
+
 def wait_until(condition, timeout=STARTUP_TIMEOUT, message='condition'):
     """Call ``condition`` until it returns something true; that value."""
     deadline = time.monotonic() + timeout

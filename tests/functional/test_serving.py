@@ -251,12 +251,6 @@ def test_a_body_left_unread_does_not_spoil_the_connection(server):
     assert len(sockets) == 1
 
 
-def _state(pid):
-    """The process state letter of ``pid`` (T: stopped)."""
-    with open('/proc/%d/stat' % pid) as stat:
-        return stat.read().rsplit(')', 1)[1].split()[0]
-
-
 @contextlib.contextmanager
 def stopped(pids):
     """SIGSTOP ``pids`` for the block: a stopped worker accepts nothing."""
@@ -268,7 +262,7 @@ def stopped(pids):
         # SIGSTOP takes effect asynchronously: a worker still running could
         # accept the next connection and then stop holding it.
         for pid in stopped:
-            processes.wait_until(lambda pid=pid: _state(pid) == 'T',
+            processes.wait_until(lambda pid=pid: processes.is_stopped(pid),
                                  message='worker %d stopped' % pid)
         yield
     finally:
