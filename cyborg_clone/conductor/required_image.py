@@ -14,10 +14,8 @@ from cyborg_clone.clients import image_store
 from cyborg_clone.common import exception
 from cyborg_clone.common import trait_names
 from cyborg_clone.objects import attribute
+from cyborg_clone.objects import device_profile
 from cyborg_clone.objects import fpga_image
-
-BITSTREAM_KEY = 'accel:bitstream_id'
-FUNCTION_KEY = 'accel:function_id'
 
 
 def image_to_load(session, group, deployable, conf=None):
@@ -32,17 +30,18 @@ def image_to_load(session, group, deployable, conf=None):
         function that no active FPGA image provides (and Glance is not
         configured).
     """
-    if BITSTREAM_KEY in group:
-        wanted = image_store.image_id_from(group[BITSTREAM_KEY])
+    bitstream = group.get(device_profile.BITSTREAM_KEY)
+    if bitstream is not None:
+        wanted = image_store.image_id_from(bitstream)
         # Loaded from Glance, the card reports Glance's spelling.
         held = deployable.bitstream_id in image_source.ids_of(wanted)
         return None if held else wanted
-    if FUNCTION_KEY in group:
-        function = trait_names.normalize_function_id(group[FUNCTION_KEY])
+    asked = group.get(device_profile.FUNCTION_KEY)
+    if asked is not None:
+        function = trait_names.normalize_function_id(asked)
         if _runs(session, deployable.id, function):
             return None
-        return _image_providing(session, group[FUNCTION_KEY], function,
-                                conf)
+        return _image_providing(session, asked, function, conf)
     return None
 
 

@@ -15,6 +15,11 @@ from cyborg_clone.objects import base
 
 SORT_KEYS = ('id', 'name', 'created_at', 'updated_at')
 
+# The keys of a group that ask for an image: its id (in the image store or
+# Glance), or the function a card must run (conductor/required_image.py).
+BITSTREAM_KEY = 'accel:bitstream_id'
+FUNCTION_KEY = 'accel:function_id'
+
 
 @dataclasses.dataclass(frozen=True)
 class DeviceProfile:

@@ -1,5 +1,6 @@
 """Layers import only what they may: SQL lives in cyborg_clone/objects/ (no
-other layer imports the models), and the API imports no command."""
+other layer imports the models), the API imports no command, and of the
+conductor only its RPC client."""
 
 import ast
 import pathlib
@@ -79,3 +80,15 @@ def test_the_command_check_sees_each_spelling(tmp_path):
     path.write_text('from cyborg_clone import common\n'
                     'import cyborg_clone.cmdline\n')
     assert not _imports_under(path, 'cyborg_clone.cmd')
+
+
+def test_the_api_reaches_the_conductor_only_through_its_rpc_client():
+    # The conductor's workflows run in the conductor; what the API shares
+    # with them (keys, states, rules) lives in objects/ or common/.
+    allowed = {'cyborg_clone.conductor', 'cyborg_clone.conductor.rpcapi'}
+    offenders = sorted(
+        '%s imports %s' % (path.relative_to(PACKAGE), name)
+        for path in (PACKAGE / 'api').rglob('*.py')
+        for name in _imported(path)
+        if name.startswith('cyborg_clone.conductor') and name not in allowed)
+    assert offenders == []

@@ -10,7 +10,6 @@ from cyborg_clone.api.types import base as types
 from cyborg_clone.api.types import device_profile as dp_types
 from cyborg_clone.clients import image_source
 from cyborg_clone.common import exception
-from cyborg_clone.conductor import required_image
 from cyborg_clone.objects import device_profile
 
 RULE = 'cyborg:device_profile:%s'
@@ -86,5 +85,5 @@ def _check_bitstreams(conf, groups):
         return
     sources = image_source.ImageSources(conf)
     for group in groups:
-        if required_image.BITSTREAM_KEY in group:
-            sources.check(group[required_image.BITSTREAM_KEY])
+        if device_profile.BITSTREAM_KEY in group:
+            sources.check(group[device_profile.BITSTREAM_KEY])
