@@ -121,18 +121,21 @@ def nova_conf(args):
     return sections
 
 
-def configure(args, directory):
+def configure(args, directory, sections=None):
     """Load nova's global config from a nova.conf written to
-    ``directory``.
+    ``directory``: ``sections`` (``{section: {option: value}}``), by
+    default ``nova_conf(args)``.
 
     A file rather than set_override: keystoneauth registers an auth
     plugin's options (``token``, ``password``) only while it loads the
     plugin, so they cannot be overridden before, and a file is what nova
     itself reads.
     """
+    if sections is None:
+        sections = nova_conf(args)
     path = os.path.join(directory, 'nova.conf')
     with open(path, 'w') as conf_file:
-        for section, options in nova_conf(args).items():
+        for section, options in sections.items():
             conf_file.write('[%s]\n' % section)
             for name, value in options.items():
                 conf_file.write('%s = %s\n' % (name, value))

@@ -56,7 +56,6 @@ from nova.network import neutron  # noqa: E402
 from nova.scheduler import utils as scheduler_utils  # noqa: E402
 from nova.scheduler.client import report  # noqa: E402
 
-CONF = nova_cycle.CONF
 # What the flavor asks of the compute node itself.
 FLAVOR = {'vcpus': 1, 'memory_mb': 512, 'root_gb': 1, 'ephemeral_gb': 0,
           'swap': 0}
@@ -168,15 +167,7 @@ def configure(args, directory):
     sections['placement'] = {'auth_type': 'admin_token', 'token': 'admin',
                              'endpoint': args.placement,
                              'endpoint_override': args.placement}
-    path = os.path.join(directory, 'nova.conf')
-    with open(path, 'w') as conf_file:
-        for section, options in sections.items():
-            conf_file.write('[%s]\n' % section)
-            for name, value in options.items():
-                conf_file.write('%s = %s\n' % (name, value))
-    CONF([], project='nova', default_config_files=[path],
-         default_config_dirs=[])
-    objects.register_all()
+    nova_cycle.configure(args, directory, sections)
 
 
 def parse_args(argv):

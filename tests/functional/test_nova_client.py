@@ -12,8 +12,6 @@ not the agent's ``[DEFAULT]host`` (HOST) and was never reported to us.
 """
 
 import json
-import urllib.error
-import urllib.request
 import uuid as uuid_lib
 
 import pytest
@@ -21,6 +19,7 @@ import pytest
 from cyborg_clone.drivers import fake
 from tests.fixtures import cloud
 from tests.functional import processes
+from tests.functional.json_http import request
 from tests.functional.nova_path import EVENT
 from tests.functional.nova_path import NovaCycle
 from tests.functional.nova_path import events_for
@@ -37,19 +36,6 @@ PROFILE = {'name': 'nova-client-dp', 'groups': [
     {'resources:FPGA': '2', 'trait:CUSTOM_FAKE_DEVICE': 'required'}]}
 # Every address the fake driver can hand out as an attach handle.
 FAKE_HANDLES = [fake.attach_info(i) for i in range(fake.NUM_ACCELERATORS)]
-
-
-def request(method, url, body=None):
-    """(status, decoded JSON or None) of one request to our API."""
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={'Content-Type': 'application/json'})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as response:
-            status, text = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        status, text = error.code, error.read()
-    return status, json.loads(text) if text else None
 
 
 def to_v2(document):

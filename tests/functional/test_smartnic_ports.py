@@ -11,8 +11,6 @@ for each of nova's services in turn against it and that Placement.
 import json
 import os
 import subprocess
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
@@ -27,6 +25,7 @@ from tests.fixtures.nic_host import VF0
 from tests.fixtures.nic_host import VF1
 from tests.fixtures.placement import placement_server  # noqa: F401
 from tests.functional import processes
+from tests.functional.json_http import request
 from tests.functional.nova_path import EVENT
 from tests.functional.nova_path import events_for
 from tests.nova_recorder import NovaRecorder
@@ -40,19 +39,6 @@ SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 NODE = 'compute-7.rack-1.example.org'
 VF_TRAITS = {'CUSTOM_VF', 'CUSTOM_GTPV1', 'CUSTOM_PHYSNET1'}
 PF_TRAITS = {'CUSTOM_PF', 'CUSTOM_PHYSNET2'}
-
-
-def request(method, url, body=None):
-    """(status, decoded JSON or None) of one request to our API."""
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={'Content-Type': 'application/json'})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as response:
-            status, text = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        status, text = error.code, error.read()
-    return status, json.loads(text) if text else None
 
 
 class Service:

@@ -2,7 +2,6 @@
 each check class's signature inspected once, with the same verdicts."""
 
 import json
-import os
 
 from oslo_policy import _checks
 from oslo_policy import policy
@@ -11,6 +10,9 @@ import pytest
 from cyborg_clone import policies
 from cyborg_clone.common import context
 from tests.conftest import make_conf
+from tests.fixtures import policy_files
+from tests.fixtures.policy_files import Clock
+from tests.fixtures.policy_files import rewrite
 
 RULE = 'cyborg:device_profile:get_all'
 
@@ -27,24 +29,7 @@ def policy_file(tmp_path):
     return path
 
 
-@pytest.fixture
-def enforcer(tmp_path, policy_file):
-    conf = make_conf(tmp_path)
-    policies.get_enforcer(conf)  # registers [oslo_policy]
-    conf.set_override('policy_file', str(policy_file), group='oslo_policy')
-    return policies.get_enforcer(conf)
-
-
-class Clock:
-    def __init__(self, monkeypatch):
-        self.now = 1000.0
-        monkeypatch.setattr(policies.time, 'monotonic', lambda: self.now)
-
-
-def rewrite(path, rules):
-    path.write_text(json.dumps(rules))
-    stat = path.stat()
-    os.utime(path, (stat.st_atime, stat.st_mtime + 10))
+enforcer = policy_files.enforcer
 
 
 def test_an_edited_policy_file_takes_effect_within_a_second(

@@ -82,13 +82,21 @@ def test_a_glance_style_uuid_names_the_image(conf, agents):
     assert the_deployable().bitstream_id == image
 
 
-def test_nothing_is_loaded_when_the_deployable_holds_it(conf, agents):
-    image = put_image(conf)
+def bind_again(conf, agents, image, asked_as=None):
+    """Bind an ARQ asking for ``image``, then one of another instance
+    asking for ``asked_as`` (``image`` written another way, by default
+    as it is); the later ARQ's uuid, ``agents.calls`` holding only what
+    its bind asked."""
     bind(conf, agents, start_binding({'accel:bitstream_id': image}))
     agents.calls.clear()
-    [late] = start_binding({'accel:bitstream_id': image},
+    [late] = start_binding({'accel:bitstream_id': asked_as or image},
                            instance=OTHER_INSTANCE)
     bind(conf, agents, [late])
+    return late
+
+
+def test_nothing_is_loaded_when_the_deployable_holds_it(conf, agents):
+    late = bind_again(conf, agents, put_image(conf))
     assert agents.calls == []
     assert arq_obj.ARQ.get(late).state == 'Bound'
 

@@ -22,8 +22,8 @@ from tests.fixtures.images import put_image
 from tests.functional import processes
 from tests.unit.conductor.test_bind_programming import HOST
 from tests.unit.conductor.test_bind_programming import INSTANCE
-from tests.unit.conductor.test_bind_programming import OTHER_INSTANCE
 from tests.unit.conductor.test_bind_programming import bind
+from tests.unit.conductor.test_bind_programming import bind_again
 from tests.unit.conductor.test_bind_programming import handles_in_use
 from tests.unit.conductor.test_bind_programming import start_binding
 from tests.unit.conductor.test_bind_programming import the_deployable
@@ -71,12 +71,8 @@ def test_a_glance_image_is_downloaded_loaded_and_reported_by_its_id(
 def test_a_card_holding_the_glance_image_is_not_loaded_again(
         conf, agents, glance):
     image = upload(glance)
-    bind(conf, agents, start_binding({'accel:bitstream_id': image}))
-    agents.calls.clear()
-    # Written as 32 hex characters this time: the same image.
-    [late] = start_binding({'accel:bitstream_id': uuid.UUID(image).hex},
-                           instance=OTHER_INSTANCE)
-    bind(conf, agents, [late])
+    # Written as 32 hex characters the second time: the same image.
+    late = bind_again(conf, agents, image, asked_as=uuid.UUID(image).hex)
     assert agents.calls == []
     assert arq_obj.ARQ.get(late).state == 'Bound'
 

@@ -13,7 +13,9 @@ from cyborg_clone.drivers import base
 from cyborg_clone.drivers import device_spec
 from cyborg_clone.drivers import generic_pci
 from cyborg_clone.drivers import report
+from tests.fixtures import driver_fixtures
 from tests.fixtures import gpu_host
+from tests.fixtures.driver_fixtures import deployables
 from tests.fixtures.gpu_host import NIC
 from tests.fixtures.gpu_host import NVME
 from tests.fixtures.gpu_host import QAT
@@ -25,21 +27,8 @@ HOST = 'compute-0'
 pci = gpu_host.pci_info
 
 
-@pytest.fixture
-def host(tmp_path):
-    return gpu_host.build_in(tmp_path, HOST)
-
-
-@pytest.fixture
-def conf(conf, host):
-    conf.set_override('host', HOST)
-    host.apply(conf)
-    return conf
-
-
-@pytest.fixture
-def driver(conf):
-    return generic_pci.GenericPCIDriver(conf)
+host, conf, driver = driver_fixtures.host_conf_driver(
+    gpu_host.build_in, generic_pci.GenericPCIDriver, HOST)
 
 
 def with_specs(conf, *specs):
@@ -47,11 +36,6 @@ def with_specs(conf, *specs):
         s if isinstance(s, str) else json.dumps(s) for s in specs],
         group='pci')
     return generic_pci.GenericPCIDriver(conf)
-
-
-def deployables(driver):
-    return {dep.name: dep for device in driver.discover()
-            for dep in device.deployables}
 
 
 def name(function):

@@ -9,8 +9,10 @@ from cyborg_clone.common import exception
 from cyborg_clone.drivers import base
 from cyborg_clone.drivers import intel_nic
 from cyborg_clone.drivers import report
+from tests.fixtures import driver_fixtures
 from tests.fixtures import gpu_host
 from tests.fixtures import nic_host
+from tests.fixtures.driver_fixtures import deployables
 from tests.fixtures.nic_host import NIC_TYPE
 from tests.fixtures.nic_host import PF_ALONE
 from tests.fixtures.nic_host import PF_WITH_VFS
@@ -22,21 +24,8 @@ HOST = 'compute-0'
 pci = gpu_host.pci_info
 
 
-@pytest.fixture
-def host(tmp_path):
-    return nic_host.build_in(tmp_path, HOST)
-
-
-@pytest.fixture
-def conf(conf, host):
-    conf.set_override('host', HOST)
-    host.apply(conf)
-    return conf
-
-
-@pytest.fixture
-def driver(conf):
-    return intel_nic.IntelNICDriver(conf)
+host, conf, driver = driver_fixtures.host_conf_driver(
+    nic_host.build_in, intel_nic.IntelNICDriver, HOST)
 
 
 def mapped(conf, physical=(), function=(), nic_type=NIC_TYPE):
@@ -51,11 +40,6 @@ def mapped(conf, physical=(), function=(), nic_type=NIC_TYPE):
     conf.set_override('function_device_mappings', list(function),
                       group=nic_type)
     return intel_nic.IntelNICDriver(conf)
-
-
-def deployables(driver):
-    return {dep.name: dep for device in driver.discover()
-            for dep in device.deployables}
 
 
 def name(function):

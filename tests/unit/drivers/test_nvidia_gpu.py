@@ -15,7 +15,9 @@ from cyborg_clone.drivers import base
 from cyborg_clone.drivers import mdev
 from cyborg_clone.drivers import nvidia_gpu
 from cyborg_clone.drivers import report
+from tests.fixtures import driver_fixtures
 from tests.fixtures import gpu_host
+from tests.fixtures.driver_fixtures import deployables
 from tests.fixtures.gpu_host import A100
 from tests.fixtures.gpu_host import A100_VF
 from tests.fixtures.gpu_host import EXISTING_MDEV
@@ -32,21 +34,8 @@ TRAIT = re.compile(r'^CUSTOM_[A-Z0-9_]+$')
 pci = gpu_host.pci_info
 
 
-@pytest.fixture
-def host(tmp_path):
-    return gpu_host.build_in(tmp_path, HOST)
-
-
-@pytest.fixture
-def conf(conf, host):
-    conf.set_override('host', HOST)
-    host.apply(conf)
-    return conf
-
-
-@pytest.fixture
-def driver(conf):
-    return nvidia_gpu.NvidiaGPUDriver(conf)
+host, conf, driver = driver_fixtures.host_conf_driver(
+    gpu_host.build_in, nvidia_gpu.NvidiaGPUDriver, HOST)
 
 
 @pytest.fixture
@@ -68,11 +57,6 @@ def load(tmp_path, host):
         conf.set_override('state_path', str(tmp_path))
         return nvidia_gpu.NvidiaGPUDriver(conf)
     return build
-
-
-def deployables(driver):
-    return {dep.name: dep for device in driver.discover()
-            for dep in device.deployables}
 
 
 def name(function):

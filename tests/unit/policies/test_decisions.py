@@ -5,7 +5,6 @@ differently next time."""
 
 import itertools
 import json
-import os
 
 from oslo_policy import _checks
 from oslo_policy import policy
@@ -14,7 +13,9 @@ import pytest
 from cyborg_clone import policies
 from cyborg_clone.common import context
 from cyborg_clone.common import exception
-from tests.conftest import make_conf
+from tests.fixtures import policy_files
+from tests.fixtures.policy_files import Clock
+from tests.fixtures.policy_files import rewrite
 
 ROLE_SETS = (['reader'], ['member', 'reader'], ['admin'], ['service'],
              ['manager'], [])
@@ -28,12 +29,6 @@ def ctx(roles, project_id='p1', service_roles=()):
         is_service=bool(service_roles))
 
 
-class Clock:
-    def __init__(self, monkeypatch):
-        self.now = 1000.0
-        monkeypatch.setattr(policies.time, 'monotonic', lambda: self.now)
-
-
 @pytest.fixture
 def policy_file(tmp_path):
     path = tmp_path / 'policy.json'
@@ -41,18 +36,7 @@ def policy_file(tmp_path):
     return path
 
 
-@pytest.fixture
-def enforcer(tmp_path, policy_file):
-    conf = make_conf(tmp_path)
-    policies.get_enforcer(conf)  # registers [oslo_policy]
-    conf.set_override('policy_file', str(policy_file), group='oslo_policy')
-    return policies.get_enforcer(conf)
-
-
-def rewrite(path, rules):
-    path.write_text(json.dumps(rules))
-    stat = path.stat()
-    os.utime(path, (stat.st_atime, stat.st_mtime + 10))
+enforcer = policy_files.enforcer
 
 
 def oslo_answer(enforcer, rule, context_, target):
