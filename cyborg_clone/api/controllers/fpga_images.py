@@ -16,7 +16,6 @@ import math
 
 import pecan
 
-from cyborg_clone import policies
 from cyborg_clone.api import fpga_image_errors
 from cyborg_clone.api import fpga_image_params as params
 from cyborg_clone.api import validation
@@ -41,9 +40,8 @@ def handler(action, status=200):
                 # arguments: /{id}/association/x is no route.
                 pecan.abort(404)
             try:
-                policies.authorize(request.enforcer, RULE % action,
-                                   request.context,
-                                   {'project_id': self.project_id})
+                request.policy.authorize(RULE % action,
+                                         {'project_id': self.project_id})
                 result = function(self, *args, **kwargs)
             except exception.CyborgCloneException as error:
                 pecan.response.status = error.code
