@@ -5,29 +5,19 @@ import io
 import json
 
 from cyborg_clone.api.middleware import body_limit
+from tests.unit.api.middleware import wsgi_calls
 
 
 def _refused(content_length, path='/v2/device_profiles', limit=100):
     """Status, headers and body of RefuseLargeBody(limit) for a request
     announcing ``content_length``; whether the app ran."""
-    ran = []
-
-    def app(environ, start_response):
-        ran.append(True)
-        start_response('201 Created', [])
-        return [b'']
-
-    answer = {}
-
-    def start_response(status, headers, exc_info=None):
-        answer.update(status=status, headers=dict(headers))
-
     stream = io.BytesIO(b'x' * 1000)
-    body = b''.join(body_limit.RefuseLargeBody(app, limit)(
+    status, headers, body, ran = wsgi_calls.call(
+        lambda app: body_limit.RefuseLargeBody(app, limit),
         {'REQUEST_METHOD': 'POST', 'PATH_INFO': path, 'wsgi.input': stream,
-         'CONTENT_LENGTH': str(content_length)}, start_response))
+         'CONTENT_LENGTH': str(content_length)})
     assert stream.tell() == 0  # nothing read, whatever the answer
-    return answer, body, bool(ran)
+    return {'status': status, 'headers': headers}, body, ran
 
 
 def test_a_body_of_the_limit_reaches_the_app():

@@ -7,27 +7,15 @@ import json
 import pytest
 
 from cyborg_clone.api.middleware import chunked_body
+from tests.unit.api.middleware import wsgi_calls
 
 
 def _answer(path='/v2/device_profiles', **environ):
     """(status, headers, body, whether the app ran) for a chunked POST."""
-    ran = []
-
-    def app(environ, start_response):
-        ran.append(True)
-        start_response('201 Created', [])
-        return [b'']
-
-    answer = {}
-
-    def start_response(status, headers, exc_info=None):
-        answer.update(status=status, headers=dict(headers))
-
-    body = b''.join(chunked_body.ChunkedBodyMiddleware(app)(dict({
+    return wsgi_calls.call(chunked_body.ChunkedBodyMiddleware, dict({
         'REQUEST_METHOD': 'POST', 'PATH_INFO': path,
         'wsgi.input': io.BytesIO(b'{}'),
-        'HTTP_TRANSFER_ENCODING': 'chunked'}, **environ), start_response))
-    return answer['status'], answer['headers'], body, bool(ran)
+        'HTTP_TRANSFER_ENCODING': 'chunked'}, **environ))
 
 
 def test_an_unterminated_chunked_body_is_411_in_the_api_format():
