@@ -11,14 +11,16 @@ not do the way this service must is adjusted here, one class per concern:
   ``100 Continue`` for a refused request), and 400 for a request whose
   framing is ambiguous (Transfer-Encoding with Content-Length, or on
   HTTP/1.0).
-* ``_Channel``: 400 for a body cut short by the client's half-close, and
+* ``_Channel``: 400 for a body cut short by the client's half-close,
   reading out what the client still sends after an error response, so
-  that it reads the answer instead of a reset.
+  that it reads the answer instead of a reset, and no busy polling while
+  a thread writes its response.
 * ``_ErrorTask``: the server's own errors in the API's error format,
   quoting at most a short excerpt of the request.
 * ``_WSGITask``: keep-alive after a 204 (waitress would close).
 * ``_Server``: closes the idlest connections when the connection limit is
-  reached rather than stop accepting, and stops gracefully.
+  reached rather than stop accepting, and stops gracefully; its threads
+  take requests as ``request_dispatcher`` says.
 
 waitress's own checks stay in force: a Content-Length that is not all
 digits (``+5``, ``5_0``, two differing values joined by a comma) and a
@@ -39,6 +41,8 @@ from waitress import server as waitress_server
 from waitress import task as waitress_task
 from waitress import utilities
 from waitress import wasyncore
+
+from cyborg_clone.common import request_dispatcher
 
 LOG = logging.getLogger(__name__)
 
@@ -217,6 +221,14 @@ class _Channel(waitress_channel.HTTPChannel):
     def writable(self):
         if self._linger_until is not None:
             return self.will_close
+        if (self.requests and not self.will_close
+                and not self.close_when_flushed
+                and self.total_outbufs_len <= self.adj.outbuf_high_watermark):
+            # The thread serving the request sends its output itself, and
+            # wakes this loop when it is done. Asking poll() about a
+            # writable socket meanwhile only spins this loop, taking the
+            # interpreter from that thread at every send.
+            return False
         return super().writable()
 
     def handle_read(self):
@@ -272,19 +284,6 @@ class _Channel(waitress_channel.HTTPChannel):
             super().handle_close()
 
 
-class _QueueLog:
-    """waitress warns each time a request waits for a thread; with a
-    bounded pool that is the design, not a fault."""
-
-    @staticmethod
-    def warning(message, *args):
-        LOG.debug(message, *args)
-
-
-class _Dispatcher(waitress_task.ThreadedTaskDispatcher):
-    queue_logger = _QueueLog()
-
-
 class _Server(waitress_server.TcpWSGIServer):
     """Serves on an already bound socket; ``serve()`` runs it here."""
 
@@ -294,7 +293,7 @@ class _Server(waitress_server.TcpWSGIServer):
         self.stopping = False
         self._stop_deadline = None
         sockinfo = (sock.family, sock.type, sock.proto, sock.getsockname())
-        dispatcher = _Dispatcher()
+        dispatcher = request_dispatcher.RequestDispatcher()
         dispatcher.set_thread_count(adj.threads)
         super().__init__(app, map={}, _sock=sock, dispatcher=dispatcher,
                          adj=adj, bind_socket=False, sockinfo=sockinfo)

@@ -286,3 +286,20 @@ def test_stop_lets_a_request_in_progress_finish_and_closes_idle_ones():
     assert status == 200
     with pytest.raises(ConnectionRefusedError):
         connect(port)
+
+
+@pytest.mark.parametrize('in_service, pending, will_close, polled', [
+    (True, 100, False, False),  # its thread sends it and wakes the loop
+    (True, 17 * 1024 * 1024, False, True),  # its thread waits for the loop
+    (True, 100, True, True),
+    (False, 100, False, True),  # left over: the loop sends it
+    (False, 0, False, False),
+])
+def test_the_loop_polls_for_output_only_when_it_must_send_it(
+        in_service, pending, will_close, polled):
+    channel = http_server._Channel.__new__(http_server._Channel)
+    channel.adj = http_server._Adjustments()
+    channel.requests = [object()] if in_service else []
+    channel.total_outbufs_len = pending
+    channel.will_close = will_close
+    assert bool(channel.writable()) is polled
