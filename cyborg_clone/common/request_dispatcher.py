@@ -68,12 +68,14 @@ class RequestDispatcher(waitress_task.ThreadedTaskDispatcher):
             return False
         self._standby = True
         events, cpu = self._events, self._running_cpu()
+        started = time.monotonic()
         try:
             self.queue_cv.wait(self.stall)
         finally:
             self._standby = False
-        return events == self._events and (
-            self._running_cpu() - cpu < self.stall * _WAITING_SHARE)
+        watched = time.monotonic() - started
+        return (events == self._events and watched >= self.stall
+                and self._running_cpu() - cpu < watched * _WAITING_SHARE)
 
     def handler_thread(self, thread_no):
         clock = time.pthread_getcpuclockid(threading.get_ident())

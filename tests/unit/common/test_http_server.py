@@ -241,6 +241,19 @@ def test_one_connection_carries_many_requests_204_included(port):
     assert len(sockets) == 1
 
 
+def test_a_waiting_request_does_not_hold_up_other_clients(port):
+    with connect(port) as waiting:
+        waiting.sendall(b'GET /slow HTTP/1.1\r\nHost: t\r\n\r\n')
+        status, _, _ = exchange(
+            port, b'GET /echo HTTP/1.1\r\nHost: t\r\nConnection: close'
+                  b'\r\n\r\n')
+        assert status == 200
+        assert not RELEASE.is_set()  # /slow is still waiting
+        RELEASE.set()
+        waiting.settimeout(10)
+        assert waiting.recv(12) == b'HTTP/1.1 200'
+
+
 def test_a_silent_connection_is_closed_after_the_timeout():
     with serving(client_socket_timeout=1) as port, connect(port) as sock:
         sock.settimeout(10)
