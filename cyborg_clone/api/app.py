@@ -8,6 +8,7 @@ import pecan.util
 
 from cyborg_clone import policies
 from cyborg_clone.api import hooks
+from cyborg_clone.api import json_renderer
 from cyborg_clone.api import middleware
 from cyborg_clone.api import routing_cache
 from cyborg_clone.conductor import rpcapi as conductor_rpcapi
@@ -34,6 +35,7 @@ def setup_app(conf, conductor_api=None, external_server=False):
     app = pecan.make_app(
         'cyborg_clone.api.controllers.root.RootController',
         hooks=[hooks.RequestStateHook(conf, enforcer, conductor_api)],
+        custom_renderers=json_renderer.RENDERERS,
         force_canonical=False,
         guess_content_type_from_ext=False,
         debug=False,

@@ -195,3 +195,10 @@ def test_a_chunked_body_the_server_cannot_end_is_411(api):
     assert response.status_int == 411, response.text
     assert 'Content-Length' in error_of(response)
     assert row_count('device_profiles') == 0
+
+
+def test_a_non_ascii_description_comes_back_as_given(api):
+    created = create(api, name='gpu', description='Grafikkarte für 图')
+    raw = api.get('/v2/device_profiles/' + created['uuid'], status=200)
+    assert 'für 图'.encode() in raw.body  # UTF-8, not \\u escapes
+    assert raw.json['device_profile']['description'] == 'Grafikkarte für 图'
