@@ -177,7 +177,7 @@ class AgentManager:
             raise exception.Invalid(
                 reason='%r is not the id of Glance image %s.'
                        % (image_id, image.id))
-        client = glance.GlanceClient(self.conf)
+        client = glance.GlanceClient.shared(self.conf)
         if not client.configured:
             raise exception.ServiceUnavailable(
                 reason='host %s cannot download Glance image %s: its '

@@ -51,7 +51,7 @@ class ImageSources:
     def __init__(self, conf, store=None, glance_client=None):
         self.conf = conf
         self._store = store
-        self.glance = glance_client or glance.GlanceClient(conf)
+        self.glance = glance_client or glance.GlanceClient.shared(conf)
 
     @property
     def store(self):

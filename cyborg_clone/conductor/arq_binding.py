@@ -120,7 +120,8 @@ def resume(conf, context, arq_uuids, owner, nova_client=None,
                              owner)
         if instance is not None:
             instances.add(instance)
-    notify_resolved(nova_client or nova.NovaClient(conf), instances, owner)
+    notify_resolved(nova_client or nova.NovaClient.shared(conf), instances,
+                    owner)
 
 
 def _bind_one(conf, context, agent_api, placement, uuid, owner):
@@ -355,6 +356,6 @@ def fail_stuck_binds(conf, context, nova_client=None, owner=None):
         if instance is not None:
             instances.add(instance)
     if instances:
-        notify_resolved(nova_client or nova.NovaClient(conf), instances,
+        notify_resolved(nova_client or nova.NovaClient.shared(conf), instances,
                         owner)
     return stuck

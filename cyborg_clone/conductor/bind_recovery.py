@@ -89,7 +89,7 @@ class Recovery:
     @property
     def nova(self):
         if self._nova is None:
-            self._nova = nova.NovaClient(self.conf)
+            self._nova = nova.NovaClient.shared(self.conf)
         return self._nova
 
     def sweep(self, context):

@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 
 from cyborg_clone.clients import nova
+from cyborg_clone.clients import service_client
 from tests.nova_recorder import NovaRecorder
 from tests.nova_recorder import configure_nova
 
@@ -89,3 +90,18 @@ def test_unconfigured_nova_is_skipped(conf, recorder, caplog):
     assert not nova.NovaClient(conf).send_bound_events(INSTANCE, ARQS)
     assert recorder.requests == []
     assert 'skipped 2 accelerator-request-bound' in caplog.text
+
+
+def test_one_client_and_one_session_per_process_and_conf(
+        conf, recorder, monkeypatch):
+    configure_nova(conf, recorder)
+    shared = nova.NovaClient.shared(conf)
+    for _ in range(3):
+        assert nova.NovaClient.shared(conf).send_bound_events(INSTANCE, ARQS)
+    assert nova.NovaClient.shared(conf) is shared
+    assert shared.adapter.session is nova.NovaClient.shared(
+        conf).adapter.session
+    assert nova.NovaClient.shared(type(conf)()) is not shared
+    # A forked worker makes its own: sockets are not shared across fork.
+    monkeypatch.setattr(service_client.os, 'getpid', lambda: -1)
+    assert nova.NovaClient.shared(conf) is not shared
