@@ -16,10 +16,13 @@ opts = [
                     'the socket. The all-in-one always serves from its one '
                     'process.'),
     cfg.IntOpt('threads', default=8, min=1,
-               help='Threads per API process that run requests. Requests '
-                    'beyond them wait their turn in order; connections '
-                    'waiting for the client\'s next request hold no '
-                    'thread.'),
+               help='Threads per API process that run requests. One '
+                    'computes at a time (the interpreter lock); another '
+                    'joins only while those running wait on something '
+                    'else (an RPC reply, Keystone, Glance, a lock), up to '
+                    'this many. Requests beyond them wait their turn in '
+                    'order; connections waiting for the client\'s next '
+                    'request hold no thread.'),
     cfg.IntOpt('client_socket_timeout', default=60, min=1,
                help='Seconds a client connection may stay silent (an idle '
                     'keep-alive connection, or a request that stopped '
