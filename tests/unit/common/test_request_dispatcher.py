@@ -64,18 +64,23 @@ def test_requests_queued_behind_one_run_on_its_thread_in_order(dispatchers):
     assert len({thread for _, thread in log}) == 1
 
 
-def test_a_waiting_request_does_not_hold_up_the_next(dispatchers):
-    dispatcher = dispatchers(threads=4, stall=0.02)
+def held_and_queued(dispatcher):
+    """A request waiting for ``release``, and one queued behind it."""
     log, release = [], threading.Event()
-    waiting = Task(log, 'waiting', release=release)
-    quick = Task(log, 'quick')
-    dispatcher.add_task(waiting)
-    dispatcher.add_task(quick)
-    assert quick.done.wait(WAIT)
-    assert not waiting.done.is_set()
+    held, queued = Task(log, 'held', release=release), Task(log, 'queued')
+    dispatcher.add_task(held)
+    dispatcher.add_task(queued)
+    return log, release, held, queued
+
+
+def test_a_waiting_request_does_not_hold_up_the_next(dispatchers):
+    log, release, held, queued = held_and_queued(
+        dispatchers(threads=4, stall=0.02))
+    assert queued.done.wait(WAIT)
+    assert not held.done.is_set()
     release.set()
-    assert waiting.done.wait(WAIT)
-    assert log[0][0] == 'quick'
+    assert held.done.wait(WAIT)
+    assert [name for name, _ in log] == ['queued', 'held']
     assert log[0][1] != log[1][1]
 
 
@@ -85,17 +90,13 @@ def test_a_computing_request_is_not_joined_by_another_thread(
     # computes all the time, as far as the dispatcher can tell.
     monkeypatch.setattr(request_dispatcher, '_thread_cpu',
                         lambda clock: time.monotonic())
-    dispatcher = dispatchers(threads=4, stall=0.02)
-    log, release = [], threading.Event()
-    busy = Task(log, 'busy', release=release)
-    queued = Task(log, 'queued')
-    dispatcher.add_task(busy)
-    dispatcher.add_task(queued)
+    log, release, _, queued = held_and_queued(
+        dispatchers(threads=4, stall=0.02))
     time.sleep(0.3)  # fifteen stall intervals
     assert not queued.started.is_set()
     release.set()
     assert queued.done.wait(WAIT)
-    assert [name for name, _ in log] == ['busy', 'queued']
+    assert [name for name, _ in log] == ['held', 'queued']
     assert log[0][1] == log[1][1]
 
 
