@@ -5,10 +5,15 @@ oslo.messaging's in-process ``fake://`` transport. Request contexts travel
 with every message through ``ContextSerializer``.
 """
 
+import functools
+
+from oslo_log import log as logging
 import oslo_messaging as messaging
 
 from cyborg_clone.common import context as cc_context
 from cyborg_clone.common import exception
+
+LOG = logging.getLogger(__name__)
 
 _TRANSPORTS = {}
 
@@ -48,8 +53,39 @@ def get_client(conf, topic, server=None, timeout=None):
 def get_server(conf, topic, server, endpoints):
     target = messaging.Target(topic=topic, server=server)
     return messaging.get_rpc_server(
-        get_transport(conf), target, endpoints, executor='threading',
-        serializer=ContextSerializer())
+        get_transport(conf), target,
+        [RefusalsExpected(endpoint) for endpoint in endpoints],
+        executor='threading', serializer=ContextSerializer())
+
+
+class RefusalsExpected:
+    """``endpoint`` as an RPC server sees it: a refusal (one of our
+    exceptions below 500: a busy device, an image that is gone, a bad
+    argument) reaches the caller as before, but the server logs it in one
+    line instead of as an ERROR with its traceback. oslo.messaging does
+    that for ExpectedException; raising it from the endpoint's own methods
+    would change what they raise when called directly."""
+
+    def __init__(self, endpoint):
+        self._endpoint = endpoint
+        self.target = getattr(endpoint, 'target', None)
+
+    def __getattr__(self, name):
+        value = getattr(self._endpoint, name)
+        if name.startswith('_') or not callable(value):
+            return value
+
+        @functools.wraps(value)
+        def call(*args, **kwargs):
+            try:
+                return value(*args, **kwargs)
+            except exception.CyborgCloneException as error:
+                if error.code >= 500:
+                    raise
+                LOG.info('Refused %s (%d): %s', name, error.code,
+                         error.faultstring)
+                raise messaging.ExpectedException() from error
+        return call
 
 
 class ClientAPI:
