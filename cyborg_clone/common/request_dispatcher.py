@@ -15,10 +15,12 @@ Keystone, Glance, a database lock) uses no CPU: one idle thread stands
 by while requests are queued, and when for ``stall`` seconds no request
 has started or finished and the running threads have used less than
 half that time in CPU, it takes the next request, and so on up to the
-pool's size. So a pool of eight still serves seven clients while one
-request waits a minute for a conductor, a long computing request (a
-list of a thousand ARQs) is not joined by a second thread, and
-computing requests no longer fight over the interpreter.
+pool's size. A thread finishing a request while another computes steps
+back rather than going on, so the threads let in during a wait do not
+stay in once it ends. So a pool of eight still serves seven clients
+while one request waits a minute for a conductor, a long computing
+request (a list of a thousand ARQs) is not joined by a second thread,
+and computing requests no longer fight over the interpreter.
 
 Same interface as waitress's ``ThreadedTaskDispatcher`` (which this
 extends for its thread start and shutdown): ``set_thread_count``,
@@ -49,8 +51,9 @@ class RequestDispatcher(waitress_task.ThreadedTaskDispatcher):
         super().__init__()
         self.stall = stall
         self.running = 0  # threads serving a request
-        # Their CPU clocks, by thread number.
-        self._clocks = {}
+        # By thread number, each running thread's CPU clock, and when
+        # (wall clock, its CPU time) it began its request.
+        self._running = {}
         # Requests started or finished so far: progress.
         self._events = 0
         # One idle thread at most waits with a timeout, to step in when
@@ -59,7 +62,7 @@ class RequestDispatcher(waitress_task.ThreadedTaskDispatcher):
 
     def _running_cpu(self):
         return sum(_thread_cpu(clock)
-                   for clock in self._clocks.values())
+                   for clock, _, _ in self._running.values())
 
     def _idle(self):
         """Wait; True when this thread saw the running ones stall."""
@@ -77,17 +80,35 @@ class RequestDispatcher(waitress_task.ThreadedTaskDispatcher):
         return (events == self._events and watched >= self.stall
                 and self._running_cpu() - cpu < watched * _WAITING_SHARE)
 
+    def _another_computes(self, thread_no):
+        """Whether a running thread other than ``thread_no`` may be
+        computing: it began its request less than ``stall`` ago, or has
+        used at least half the time since in CPU. A thread let in while
+        another waited steps back this way once that one computes again,
+        so waits do not ratchet the number of computing threads up."""
+        now = time.monotonic()
+        for other, (clock, began, cpu) in self._running.items():
+            if other == thread_no:
+                continue
+            elapsed = now - began
+            if elapsed < self.stall or (
+                    _thread_cpu(clock) - cpu >= elapsed * _WAITING_SHARE):
+                return True
+        return False
+
     def handler_thread(self, thread_no):
         clock = time.pthread_getcpuclockid(threading.get_ident())
         task = None
         while True:
             with self.lock:
                 if task is not None:
-                    # Done with one: go straight on to the next, no sleep.
                     self._events += 1
-                    if not self.queue or self.stop_count > 0:
+                    # Done with one: go straight on to the next, no sleep,
+                    # unless another thread computes meanwhile.
+                    if (not self.queue or self.stop_count > 0
+                            or self._another_computes(thread_no)):
                         self.running -= 1
-                        del self._clocks[thread_no]
+                        del self._running[thread_no]
                         task = None
                 if task is None:
                     stalled = False
@@ -100,7 +121,8 @@ class RequestDispatcher(waitress_task.ThreadedTaskDispatcher):
                         self.thread_exit_cv.notify()
                         return
                     self.running += 1
-                    self._clocks[thread_no] = clock
+                self._running[thread_no] = (clock, time.monotonic(),
+                                            _thread_cpu(clock))
                 self._events += 1
                 task = self.queue.popleft()
                 if self.queue and not self._standby:

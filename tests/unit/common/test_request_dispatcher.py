@@ -146,3 +146,22 @@ def test_a_failing_request_does_not_stop_its_thread(dispatchers):
     dispatcher.add_task(after)
     assert after.done.wait(WAIT)
     assert [name for name, _ in log] == ['after']
+
+
+@pytest.mark.parametrize('began_ago, cpu_used, computes', [
+    (0.005, 0.0, True),  # just began: may well be computing
+    (1.0, 0.9, True),
+    (1.0, 0.01, False),  # a second in, next to no CPU: waiting
+])
+def test_a_finishing_thread_steps_back_while_another_computes(
+        monkeypatch, began_ago, cpu_used, computes):
+    cpu_now = {'other': 5.0, 'me': 4.0}
+    monkeypatch.setattr(request_dispatcher, '_thread_cpu',
+                        lambda clock: cpu_now[clock])
+    dispatcher = request_dispatcher.RequestDispatcher(stall=0.02)
+    now = time.monotonic()
+    dispatcher._running = {
+        1: ('me', now - 5, 0.0),
+        2: ('other', now - began_ago, cpu_now['other'] - cpu_used)}
+    assert dispatcher._another_computes(1) is computes
+    assert dispatcher._another_computes(2) is True  # 'me' computes
