@@ -50,9 +50,8 @@ class RequestDispatcher(waitress_task.ThreadedTaskDispatcher):
     def __init__(self, stall=STALL_SECONDS):
         super().__init__()
         self.stall = stall
-        self.running = 0  # threads serving a request
-        # By thread number, each running thread's CPU clock, and when
-        # (wall clock, its CPU time) it began its request.
+        # By thread number, each thread serving a request: its CPU clock,
+        # and when (wall clock, its CPU time) it began that request.
         self._running = {}
         # Requests started or finished so far: progress.
         self._events = 0
@@ -107,20 +106,18 @@ class RequestDispatcher(waitress_task.ThreadedTaskDispatcher):
                     # unless another thread computes meanwhile.
                     if (not self.queue or self.stop_count > 0
                             or self._another_computes(thread_no)):
-                        self.running -= 1
                         del self._running[thread_no]
                         task = None
                 if task is None:
                     stalled = False
                     while self.stop_count == 0 and not (
-                            self.queue and (self.running == 0 or stalled)):
+                            self.queue and (not self._running or stalled)):
                         stalled = self._idle()
                     if self.stop_count > 0:
                         self.stop_count -= 1
                         self.threads.discard(thread_no)
                         self.thread_exit_cv.notify()
                         return
-                    self.running += 1
                 self._running[thread_no] = (clock, time.monotonic(),
                                             _thread_cpu(clock))
                 self._events += 1
@@ -135,5 +132,5 @@ class RequestDispatcher(waitress_task.ThreadedTaskDispatcher):
     def add_task(self, task):
         with self.lock:
             self.queue.append(task)
-            if self.running == 0 or not self._standby:
+            if not self._running or not self._standby:
                 self.queue_cv.notify()
