@@ -15,6 +15,12 @@ def faultstring(response):
     return json.loads(response.json['error_message'])['faultstring']
 
 
+def answer(app, method='get', path='/v2/x'):
+    """The response of ``app`` behind the middleware; errors expected."""
+    client = webtest.TestApp(error_format.ErrorFormatMiddleware(app))
+    return getattr(client, method)(path, expect_errors=True)
+
+
 def test_a_success_passes_through_untouched():
     body = [b'{"a": 1}']
     seen = []
@@ -39,8 +45,7 @@ def test_an_error_written_through_write_is_rewritten():
                                [('Content-Type', 'text/plain')])
         write(b'no such thing')
         return []
-    response = webtest.TestApp(error_format.ErrorFormatMiddleware(app)).get(
-        '/v2/x', expect_errors=True)
+    response = answer(app)
     assert response.status_int == 404
     assert faultstring(response) == 'Not Found'
 
@@ -49,8 +54,7 @@ def test_an_app_that_starts_its_response_late_is_read_first():
     def app(environ, start_response):
         start_response('409 Conflict', [('Content-Type', 'application/json')])
         yield json.dumps({'faultstring': 'taken'}).encode()
-    response = webtest.TestApp(error_format.ErrorFormatMiddleware(app)).get(
-        '/v2/x', expect_errors=True)
+    response = answer(app)
     assert response.status_int == 409
     assert faultstring(response) == 'taken'
 
@@ -60,8 +64,7 @@ def test_a_server_error_hides_its_text():
         start_response('500 Internal Server Error',
                        [('Content-Type', 'text/plain')])
         return [b'secret detail']
-    response = webtest.TestApp(error_format.ErrorFormatMiddleware(app)).get(
-        '/v2/x', expect_errors=True)
+    response = answer(app)
     assert response.status_int == 500
     assert 'secret' not in response.text
 
@@ -73,8 +76,7 @@ def test_an_exception_from_below_is_a_logged_500(caplog):
         except ValueError:
             start_response('500 Internal Server Error', [], sys.exc_info())
         return []
-    response = webtest.TestApp(error_format.ErrorFormatMiddleware(app)).get(
-        '/v2', expect_errors=True)
+    response = answer(app, path='/v2')
     assert response.status_int == 500
     assert 'secret' not in response.text
     assert 'broken secret detail' in caplog.text
@@ -83,7 +85,6 @@ def test_an_exception_from_below_is_a_logged_500(caplog):
 def test_an_http_exception_from_below_is_its_own_answer():
     def app(environ, start_response):
         raise exc.HTTPMethodNotAllowed(headers={'Allow': 'GET'})
-    response = webtest.TestApp(error_format.ErrorFormatMiddleware(app)).post(
-        '/v2', expect_errors=True)
+    response = answer(app, 'post', '/v2')
     assert response.status_int == 405
     assert response.headers['Allow'] == 'GET'
